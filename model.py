@@ -1,0 +1,113 @@
+"""The network: a compact, fully convolutional MNIST classifier, and its receptive-field table.
+
+Importing this module builds nothing and touches no data.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+# Channel widths of the seven convolutions, in order:
+# (c1, c2, c3, squeeze, c4, c5, c6); the 1x1 head that maps c6 to the classes comes after them.
+PRESETS: dict[str, tuple[int, ...]] = {
+    "default": (8, 12, 16, 8, 12, 16, 16),  # 7,716 parameters
+    "tiny": (6, 8, 10, 6, 8, 10, 12),  # at most 3,700 parameters
+}
+
+
+def conv_block(c_in: int, c_out: int, dropout: float, padding: int = 0) -> nn.Sequential:
+    """3x3 conv -> ReLU -> BatchNorm -> Dropout: the only building block of the network.
+
+    No conv bias: the BatchNorm after the ReLU has its own shift, so a bias would only cost parameters.
+    """
+    return nn.Sequential(
+        nn.Conv2d(c_in, c_out, 3, padding=padding, bias=False),
+        nn.ReLU(),
+        nn.BatchNorm2d(c_out),
+        nn.Dropout(dropout),
+    )
+
+
+class Net(nn.Module):
+    """Three 3x3 blocks, a squeeze-and-pool transition, three more 3x3 blocks, GAP, 1x1 head.
+
+    Shapes and receptive field (RF) for a 28x28 input, default widths:
+        c1   1 -> 8    26x26  RF 3
+        c2   8 -> 12   24x24  RF 5
+        c3  12 -> 16   22x22  RF 7
+        1x1 16 -> 8    22x22  RF 7    squeeze: fewer channels for the pool and the convs after it
+        max-pool 2     11x11  RF 8    jump 2 from here on
+        c4   8 -> 12    9x9   RF 12
+        c5  12 -> 16    7x7   RF 16
+        c6  16 -> 16    5x5   RF 20   a digit's strokes span most of the 20x20 box MNIST centres them in
+        GAP             1x1
+        1x1 16 -> 10    logits
+    """
+
+    def __init__(self, widths: tuple[int, ...] = PRESETS["default"], dropout: float = 0.05,
+                 in_channels: int = 1, num_classes: int = 10):
+        super().__init__()
+        if len(widths) != 7 or any(int(w) < 1 for w in widths):
+            raise ValueError(f"widths must be 7 positive channel counts, got {widths!r}")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+        c1, c2, c3, sq, c4, c5, c6 = (int(w) for w in widths)
+        self.widths = (c1, c2, c3, sq, c4, c5, c6)
+        self.features = nn.Sequential(
+            conv_block(in_channels, c1, dropout),
+            conv_block(c1, c2, dropout),
+            conv_block(c2, c3, dropout),
+            nn.Conv2d(c3, sq, 1, bias=False),
+            nn.MaxPool2d(2),
+            conv_block(sq, c4, dropout),
+            conv_block(c4, c5, dropout),
+            conv_block(c5, c6, dropout),
+        )
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.head = nn.Conv2d(c6, num_classes, 1, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.pool(self.features(x))  # (B, c6, 1, 1)
+        return self.head(x).flatten(1)  # (B, num_classes) logits
+
+
+def build_model(name: str = "default", dropout: float = 0.05, in_channels: int = 1,
+                num_classes: int = 10) -> Net:
+    """A `Net` with the widths of a named preset."""
+    if name not in PRESETS:
+        raise ValueError(f"model must be one of {sorted(PRESETS)}, got {name!r}")
+    return Net(PRESETS[name], dropout, in_channels, num_classes)
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def receptive_field(model: nn.Module, input_size: int = 28) -> list[dict]:
+    """Per spatial layer, in forward order: output size, receptive field and jump.
+
+    Follows the textbook recurrence, for kernel k, stride s, padding p:
+        out = (in + 2p - k) // s + 1;  rf = rf + (k - 1) * jump;  jump = jump * s.
+    Global average pooling sees the whole map, so its RF is the RF of a pixel plus the map's span.
+    Only modules that change the spatial grid are listed (1x1 convs too, with RF unchanged).
+    """
+    size, rf, jump, rows = input_size, 1, 1, []
+    for name, m in model.named_modules():
+        if isinstance(m, (nn.Conv2d, nn.MaxPool2d)):
+            k, s, p = (_pair(getattr(m, a)) for a in ("kernel_size", "stride", "padding"))
+            size = (size + 2 * p - k) // s + 1
+            rf += (k - 1) * jump
+            jump *= s
+            kind = f"conv{k}x{k}" if isinstance(m, nn.Conv2d) else f"maxpool{k}"
+        elif isinstance(m, nn.AdaptiveAvgPool2d):
+            rf += (size - 1) * jump
+            size, kind = 1, "gap"
+        else:
+            continue
+        rows.append({"layer": name, "kind": kind, "out": size, "rf": rf, "jump": jump})
+    return rows
+
+
+def _pair(v) -> int:
+    # Square kernels only: the network uses nothing else.
+    return v[0] if isinstance(v, tuple) else int(v)

@@ -1,0 +1,107 @@
+"""Train from the command line: the notebook's pipeline without the notebook.
+
+    python train.py --epochs 15 --seed 1 --data-dir data --out runs/NAME
+
+writes into --out: history.json, curves.png, confusion.png and checkpoint.pt (the final weights, with
+the optimizer, scheduler and RNG states that --resume continues from).
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from pathlib import Path
+
+import utils
+
+HELP = {
+    "model": "network preset: default or tiny",
+    "dataset": "mnist or fashion-mnist",
+    "epochs": "number of epochs",
+    "batch_size": "training batch size",
+    "lr": "Adam's initial learning rate",
+    "weight_decay": "Adam weight decay",
+    "dropout": "dropout after every 3x3 block, in [0, 1)",
+    "rotation": "max random rotation in degrees (0: none)",
+    "shift": "max random shift in pixels (0: none)",
+    "val_size": "training images held out as the validation set the LR scheduler watches (0: it watches "
+                "the training loss)",
+    "plateau_factor": "ReduceLROnPlateau: factor the LR is multiplied by on a plateau",
+    "plateau_patience": "ReduceLROnPlateau: epochs without progress before the LR drops",
+    "plateau_threshold": "ReduceLROnPlateau: relative improvement that counts as progress",
+    "min_lr": "ReduceLROnPlateau: lowest LR",
+    "seed": "random seed (split, initialisation, shuffling, augmentation, dropout)",
+    "device": "auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps",
+    "data_dir": "data folder; the files are looked for in DATA_DIR/MNIST/raw (or FashionMNIST/raw)",
+    "train_subset": "train on only this many images ('none': all)",
+    "eval_batch_size": "batch size for evaluation",
+}
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, not the usage block
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def optional_int(text: str) -> int | None:
+    if text.lower() == "none":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer or 'none', got {text!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = Parser(description=__doc__.split("\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--out", required=True, help="output folder for history.json, plots and checkpoint")
+    p.add_argument("--resume", action="store_true", help="continue the run saved in --out")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    for f in dataclasses.fields(utils.Config):
+        kind = optional_int if f.name == "train_subset" else type(f.default)
+        p.add_argument("--" + f.name.replace("_", "-"), type=kind, default=f.default, help=HELP[f.name])
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    names = [f.name for f in dataclasses.fields(utils.Config)]
+    try:
+        cfg = utils.Config(**{n: getattr(args, n) for n in names})
+        utils.pick_device(cfg.device)
+    except ValueError as e:
+        sys.exit(f"train.py: error: {e}")
+    out = Path(args.out)
+    ckpt = out / "checkpoint.pt"
+    if ckpt.exists() and not args.resume:
+        sys.exit(f"train.py: error: {out} already holds a run; pass --resume to continue it, or choose another --out")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        data = utils.load_data(cfg)
+        history = utils.fit(cfg, data=data, checkpoint=ckpt, resume=args.resume, progress=not args.quiet)
+    except (utils.DataError, ValueError, OSError) as e:
+        sys.exit(f"train.py: error: {e}")
+    utils.save_json(history, out / "history.json")
+    if not history["epochs"]:
+        return 130
+    state = utils.load_checkpoint(ckpt)
+    import matplotlib
+    matplotlib.use("Agg")
+    from model import build_model
+    model = build_model(cfg.model, cfg.dropout, num_classes=len(data.classes))
+    model.load_state_dict(state["model"])
+    test = utils.evaluate(model, data.test_x, data.test_y, data.mean, data.std)
+    cm = utils.confusion_matrix(data.test_y, test["pred"], len(data.classes))
+    utils.save_json({"classes": data.classes, "matrix": cm.tolist(),
+                     "per_class_acc": utils.per_class_accuracy(cm)}, out / "confusion.json")
+    utils.plot_history(history).savefig(out / "curves.png", dpi=100)
+    utils.plot_confusion(cm, data.classes).savefig(out / "confusion.png", dpi=100)
+    done = len(history["epochs"]) == cfg.epochs
+    last = history["epochs"][-1]
+    print(f"{'done' if done else 'stopped'}: {len(history['epochs'])} epochs, test acc {last['test_acc']:.2f}%, "
+          f"{history['seconds']:.0f}s; wrote {out}/history.json, curves.png, confusion.png, checkpoint.pt")
+    return 0 if done else 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

