@@ -265,7 +265,7 @@ def ensure_files(data_dir: str | Path, dataset: str = "mnist", sources=None, log
                         f"{', '.join(todo)}. Make it writable, or pass another data folder (--data-dir).") from None
     tried = []
     with probe as tmp:
-        for label, fetch in (sources or SOURCES):
+        for label, fetch in (SOURCES if sources is None else sources):
             attempt = Path(tmp) / label.split()[0]
             attempt.mkdir()
             try:
@@ -397,14 +397,16 @@ def train_epoch(model: nn.Module, data: Data, optimizer, cfg: Config, generator:
 def predict_logits(model: nn.Module, x: torch.Tensor, mean: float, std: float, batch_size: int = 1000):
     """Logits (N, classes) for uint8 images (N, H, W), in eval mode, batch by batch."""
     model.eval()
-    return torch.cat([model(normalize(x[i:i + batch_size], mean, std)) for i in range(0, len(x), batch_size)])
+    device = next(model.parameters()).device
+    return torch.cat([model(normalize(x[i:i + batch_size].to(device), mean, std))
+                      for i in range(0, len(x), batch_size)])
 
 
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, mean: float, std: float,
              batch_size: int = 1000) -> dict:
     """{'loss', 'acc' (percent), 'correct', 'n', 'pred'} for uint8 images x and labels y."""
     logits = predict_logits(model, x, mean, std, batch_size)
-    pred = logits.argmax(1)
+    pred, y = logits.argmax(1), y.to(logits.device)
     correct = int((pred == y).sum())
     return {"loss": F.cross_entropy(logits, y).item(), "acc": 100 * correct / len(y),
             "correct": correct, "n": len(y), "pred": pred}
@@ -457,7 +459,9 @@ def load_checkpoint(path) -> dict:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
-        raise ValueError(f"{path} is not a checkpoint this project can load safely: {str(e).splitlines()[0]} "
+        lines = str(e).splitlines() or [type(e).__name__]
+        why = next((ln.strip() for ln in lines if "Unsupported global" in ln), lines[0])
+        raise ValueError(f"{path} is not a checkpoint this project can load safely: {why} "
                          "(it is refused rather than unpickled, since arbitrary pickles can run code)") from None
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"{path} is not a {CHECKPOINT_FORMAT} checkpoint")
@@ -506,7 +510,7 @@ def fit(cfg: Config, model: nn.Module | None = None, data: Data | None = None,
         threshold=cfg.plateau_threshold, min_lr=cfg.min_lr)
     generator = torch.Generator().manual_seed(cfg.seed)  # shuffling and augmentation
     history = {"params": count_parameters(model), "config": cfg.to_dict(), "seconds": 0.0,
-               "device": str(device), "torch": torch.__version__, "epochs": []}
+               "device": str(device), "torch": str(torch.__version__), "epochs": []}
     if resume and checkpoint and Path(checkpoint).is_file():
         state = load_checkpoint(checkpoint)
         check_compatible(state, model, cfg.dataset)

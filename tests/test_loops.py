@@ -1,0 +1,182 @@
+import copy
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+import utils
+from model import build_model
+
+
+def small_cfg(data_dir, **kw):
+    base = dict(data_dir=str(data_dir), train_subset=1000, val_size=500, epochs=3, device="cpu",
+                plateau_patience=0, batch_size=100)
+    return utils.Config(**{**base, **kw})
+
+
+def run(cfg, data, **kw):
+    return utils.fit(cfg, data=data, progress=False, log=lambda *_: None, **kw)
+
+
+def strip_seconds(history):
+    h = copy.deepcopy(history)
+    h.pop("seconds")
+    for row in h["epochs"]:
+        row.pop("seconds")
+    return h
+
+
+def test_a_few_steps_lower_the_loss(small_data):
+    torch.manual_seed(0)
+    model = build_model()
+    x = utils.normalize(small_data.train_x[:256], small_data.mean, small_data.std)
+    y = small_data.train_y[:256]
+    before = F.cross_entropy(model.eval()(x), y).item()
+    cfg = utils.Config(batch_size=64)
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    for _ in range(3):
+        stats = utils.train_epoch(model, small_data, opt, cfg, torch.Generator().manual_seed(0), progress=False)
+    after = F.cross_entropy(model.eval()(x), y).item()
+    assert after < before * 0.7
+    assert set(stats) == {"loss", "acc"} and 0 <= stats["acc"] <= 100
+
+
+class Fixed(nn.Module):
+    """Predicts the class stored in the first pixel of each image; a known case for evaluate."""
+    def __init__(self):
+        super().__init__()
+        self.dummy = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x):
+        return F.one_hot(x[:, 0, 0, 0].round().long(), 10).float() + self.dummy
+
+
+def test_evaluate_counts_correctly_on_a_known_case():
+    x = torch.zeros(10, 28, 28, dtype=torch.uint8)
+    x[:, 0, 0] = torch.tensor([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+    y = torch.tensor([0, 1, 2, 3, 4, 5, 6, 0, 0, 0])  # the last three are wrong
+    out = utils.evaluate(Fixed(), x, y, mean=0.0, std=1 / 255, batch_size=4)
+    assert out["correct"] == 7 and out["n"] == 10 and out["acc"] == pytest.approx(70.0)
+    assert out["pred"].tolist() == list(range(10))
+    cm = utils.confusion_matrix(y, out["pred"], 10)
+    assert cm.sum() == 10 and cm.diag().sum() == 7 and cm[0, 7] == 1
+    assert utils.per_class_accuracy(cm)[0] == pytest.approx(25.0)
+
+
+def test_history_schema_and_determinism(data_dir, small_data, tmp_path):
+    cfg = small_cfg(data_dir, epochs=1)
+    h1 = run(cfg, small_data, checkpoint=tmp_path / "1.pt")
+    h2 = run(cfg, small_data, checkpoint=tmp_path / "2.pt")
+    assert set(h1) >= {"params", "config", "seconds", "epochs"} and h1["params"] == 7772
+    assert set(h1["epochs"][0]) >= {"epoch", "train_loss", "train_acc", "test_loss", "test_acc", "lr", "seconds"}
+    assert strip_seconds(h1) == strip_seconds(h2)
+    w1, w2 = (utils.load_checkpoint(tmp_path / f"{i}.pt")["model"] for i in (1, 2))
+    for k in w1:
+        assert torch.equal(w1[k], w2[k]), k
+    h3 = run(small_cfg(data_dir, epochs=1, seed=2), small_data)
+    assert h3["epochs"][0]["train_loss"] != h1["epochs"][0]["train_loss"]
+
+
+def test_scheduler_never_sees_the_test_set(data_dir, small_data):
+    cfg = small_cfg(data_dir, epochs=3, plateau_threshold=0.5)  # every epoch short of -50% counts as a plateau
+    scrambled = copy.copy(small_data)
+    scrambled.test_y = small_data.test_y[torch.randperm(len(small_data.test_y))]
+    a, b = run(cfg, small_data), run(cfg, scrambled)
+    assert [r["lr"] for r in a["epochs"]] == [r["lr"] for r in b["epochs"]]
+    assert [r["train_loss"] for r in a["epochs"]] == [r["train_loss"] for r in b["epochs"]]
+    assert a["epochs"][-1]["test_acc"] > b["epochs"][-1]["test_acc"]
+    assert len({r["lr"] for r in a["epochs"]}) > 1, "patience 0 on a tiny set should lower the LR"
+
+
+def test_interrupted_run_resumes_to_the_same_history(data_dir, small_data, tmp_path, monkeypatch):
+    cfg = small_cfg(data_dir, epochs=3)
+    whole = run(cfg, small_data, checkpoint=tmp_path / "whole.pt")
+    real, calls = utils.train_epoch, []
+
+    def interrupt_on_second(*a, **k):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*a, **k)
+    monkeypatch.setattr(utils, "train_epoch", interrupt_on_second)
+    ckpt = tmp_path / "cut.pt"
+    partial = run(cfg, small_data, checkpoint=ckpt)
+    assert len(partial["epochs"]) == 1 and len(utils.load_checkpoint(ckpt)["history"]["epochs"]) == 1
+    monkeypatch.setattr(utils, "train_epoch", real)
+    resumed = run(cfg, small_data, checkpoint=ckpt, resume=True)
+    assert strip_seconds(resumed) == strip_seconds(whole)
+    a, b = utils.load_checkpoint(ckpt)["model"], utils.load_checkpoint(tmp_path / "whole.pt")["model"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    with pytest.raises(ValueError, match="lr"):
+        run(small_cfg(data_dir, epochs=3, lr=0.5), small_data, checkpoint=ckpt, resume=True)
+
+
+def test_crash_while_saving_keeps_the_previous_checkpoint(data_dir, small_data, tmp_path, monkeypatch):
+    ckpt = tmp_path / "c.pt"
+    run(small_cfg(data_dir, epochs=1), small_data, checkpoint=ckpt)
+    before = ckpt.read_bytes()
+
+    def dies_half_way(obj, f):
+        f.write(b"half a checkpoint")
+        raise OSError("disk full")
+    monkeypatch.setattr(utils.torch, "save", dies_half_way)
+    with pytest.raises(OSError, match="disk full"):
+        utils.save_checkpoint(ckpt, build_model(), small_cfg(data_dir), small_data, {"epochs": []})
+    assert ckpt.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["c.pt"]
+
+
+class Evil:
+    def __reduce__(self):
+        import os
+        return (os.system, ("touch pwned",))
+
+
+def test_checkpoint_that_would_run_code_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    torch.save({"format": utils.CHECKPOINT_FORMAT, "x": Evil()}, tmp_path / "evil.pt")
+    with pytest.raises(ValueError, match="refused"):
+        utils.load_checkpoint(tmp_path / "evil.pt")
+    assert not (tmp_path / "pwned").exists()
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint at all")
+    with pytest.raises(ValueError, match="junk.pt"):
+        utils.load_checkpoint(tmp_path / "junk.pt")
+    torch.save({"weights": torch.zeros(2)}, tmp_path / "other.pt")
+    with pytest.raises(ValueError, match="not a mnist-s7-checkpoint"):
+        utils.load_checkpoint(tmp_path / "other.pt")
+
+
+def test_checkpoint_for_another_network_or_dataset_says_what_differs(data_dir, small_data, tmp_path):
+    ckpt = tmp_path / "c.pt"
+    utils.save_checkpoint(ckpt, build_model("default"), small_cfg(data_dir), small_data, {"epochs": []})
+    state = utils.load_checkpoint(ckpt)
+    with pytest.raises(ValueError, match=r"widths \[8, 12, 14, 8, 12, 16, 16\] in the checkpoint, \[6"):
+        utils.check_compatible(state, build_model("tiny"))
+    with pytest.raises(ValueError, match="dataset 'mnist' in the checkpoint, 'fashion-mnist' here"):
+        utils.check_compatible(state, build_model("default"), "fashion-mnist")
+    with pytest.raises(ValueError, match="widths"):
+        utils.fit(small_cfg(data_dir, model="tiny"), data=small_data, checkpoint=ckpt, resume=True,
+                  progress=False, log=lambda *_: None)
+
+
+def test_predict_from_tensors_and_files(data_dir, small_data, tmp_path):
+    ckpt = tmp_path / "c.pt"
+    run(small_cfg(data_dir, epochs=2), small_data, checkpoint=ckpt)
+    x = small_data.test_x[:20]
+    cls, prob = utils.predict(ckpt, x)
+    assert cls.shape == (20,) and ((prob > 0) & (prob <= 1)).all()
+    assert (cls == small_data.test_y[:20]).float().mean() > 0.5
+    assert torch.equal(utils.predict(ckpt, x.unsqueeze(1).float() / 255)[0], cls)
+    from PIL import Image
+    paths = []
+    for i in range(3):
+        Image.fromarray(x[i].numpy()).save(tmp_path / f"{i}.png")
+        paths.append(tmp_path / f"{i}.png")
+    assert torch.equal(utils.predict(ckpt, paths)[0], cls[:3])
+    for bad, needle in [(torch.zeros(2, 32, 32), "shape"), (torch.zeros(2, 28, 28, dtype=torch.int32), "uint8"),
+                        (torch.full((1, 28, 28), 3.0), r"\[0, 1\]"), ("img.png", "list of image paths")]:
+        with pytest.raises((ValueError, TypeError), match=needle):
+            utils.predict(ckpt, bad)
+    Image.fromarray(torch.zeros(20, 20, dtype=torch.uint8).numpy()).save(tmp_path / "small.png")
+    with pytest.raises(ValueError, match="20x20, expected 28x28"):
+        utils.predict(ckpt, [tmp_path / "small.png"])

@@ -1,0 +1,70 @@
+import pytest
+import torch
+from torch import nn
+
+from model import PRESETS, Net, build_model, count_parameters, receptive_field
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_output_shape_and_finite(name):
+    model = build_model(name).eval()
+    out = model(torch.randn(4, 1, 28, 28))
+    assert out.shape == (4, 10)
+    assert torch.isfinite(out).all()
+
+
+def test_parameter_budgets():
+    assert count_parameters(build_model("default")) < 8000
+    assert count_parameters(build_model("tiny")) <= 3700
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_every_parameter_gets_a_gradient(name):
+    model = build_model(name)
+    loss = nn.functional.cross_entropy(model(torch.randn(8, 1, 28, 28)), torch.arange(8))
+    loss.backward()
+    for pname, p in model.named_parameters():
+        assert p.grad is not None and p.grad.abs().sum() > 0, pname
+
+
+def test_every_3x3_conv_is_followed_by_relu_bn_dropout_and_there_is_no_linear():
+    model = build_model("default")
+    assert not any(isinstance(m, nn.Linear) for m in model.modules())
+    blocks = [m for m in model.modules()
+              if isinstance(m, nn.Sequential) and len(m) and isinstance(m[0], nn.Conv2d)]
+    convs3 = [m for m in model.modules() if isinstance(m, nn.Conv2d) and m.kernel_size == (3, 3)]
+    assert len(blocks) == len(convs3) == 6
+    for b in blocks:
+        assert [type(m) for m in b] == [nn.Conv2d, nn.ReLU, nn.BatchNorm2d, nn.Dropout]
+    assert isinstance(model.pool, nn.AdaptiveAvgPool2d) and model.head.kernel_size == (1, 1)
+
+
+def test_widths_and_dropout_are_arguments():
+    model = Net((4, 4, 4, 4, 4, 4, 4), dropout=0.3)
+    assert model.features[0][0].out_channels == 4
+    assert all(m.p == 0.3 for m in model.modules() if isinstance(m, nn.Dropout))
+    with pytest.raises(ValueError, match="widths"):
+        Net((4, 4))
+    with pytest.raises(ValueError, match="dropout"):
+        Net(dropout=1.0)
+    with pytest.raises(ValueError, match="model must be one of"):
+        build_model("huge")
+
+
+def test_receptive_field_matches_hand_computation():
+    # conv3 -> conv3 -> maxpool2 -> conv3 -> GAP on 28x28, by hand:
+    # sizes 26, 24, 12, 10, 1; RF 3, 5, 6, 10 (jump 2 after the pool), GAP adds 9 * 2 -> 28.
+    seq = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Conv2d(2, 2, 3), nn.MaxPool2d(2), nn.Conv2d(2, 2, 3),
+                        nn.AdaptiveAvgPool2d(1))
+    rows = receptive_field(seq)
+    assert [(r["out"], r["rf"], r["jump"]) for r in rows] == [(26, 3, 1), (24, 5, 1), (12, 6, 2), (10, 10, 2), (1, 28, 2)]
+    padded = receptive_field(nn.Sequential(nn.Conv2d(1, 1, 3, padding=1), nn.Conv2d(1, 1, 3, stride=2)))
+    assert [(r["out"], r["rf"], r["jump"]) for r in padded] == [(28, 3, 1), (13, 5, 2)]
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_last_3x3_conv_sees_at_least_20_pixels(name):
+    rows = receptive_field(build_model(name))
+    last3 = [r for r in rows if r["kind"] == "conv3x3"][-1]
+    assert last3["rf"] >= 20
+    assert rows[-1]["out"] == 1
