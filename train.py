@@ -52,25 +52,37 @@ def optional_int(text: str) -> int | None:
         raise argparse.ArgumentTypeError(f"expected an integer or 'none', got {text!r}") from None
 
 
+def add_config_args(p: argparse.ArgumentParser, skip=()) -> None:
+    """One option per Config field, typed and defaulted from the dataclass."""
+    for f in dataclasses.fields(utils.Config):
+        if f.name not in skip:
+            kind = optional_int if f.name == "train_subset" else type(f.default)
+            p.add_argument("--" + f.name.replace("_", "-"), type=kind, default=f.default, help=HELP[f.name])
+
+
+def config_from_args(args, prog: str, **fixed) -> utils.Config:
+    """A validated Config, or exit with a one-line message naming the bad field."""
+    values = {f.name: getattr(args, f.name, None) for f in dataclasses.fields(utils.Config)}
+    try:
+        cfg = utils.Config(**{**values, **fixed})
+        utils.pick_device(cfg.device)
+    except ValueError as e:
+        sys.exit(f"{prog}: error: {e}")
+    return cfg
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(description=__doc__.split("\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--out", required=True, help="output folder for history.json, plots and checkpoint")
     p.add_argument("--resume", action="store_true", help="continue the run saved in --out")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
-    for f in dataclasses.fields(utils.Config):
-        kind = optional_int if f.name == "train_subset" else type(f.default)
-        p.add_argument("--" + f.name.replace("_", "-"), type=kind, default=f.default, help=HELP[f.name])
+    add_config_args(p)
     return p
 
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    names = [f.name for f in dataclasses.fields(utils.Config)]
-    try:
-        cfg = utils.Config(**{n: getattr(args, n) for n in names})
-        utils.pick_device(cfg.device)
-    except ValueError as e:
-        sys.exit(f"train.py: error: {e}")
+    cfg = config_from_args(args, "train.py")
     out = Path(args.out)
     ckpt = out / "checkpoint.pt"
     if ckpt.exists() and not args.resume:

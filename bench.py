@@ -1,0 +1,129 @@
+"""Accuracy benchmark: train one configuration on several seeds, summarise mean, spread and consistency.
+
+    python bench.py --model default --seeds 1 2 3 4 5 --epochs 15 --data-dir data --out results/default
+
+For each seed it writes OUT/seed-N.json (config, parameter count, per-epoch history, seconds, torch
+version, device); then OUT/summary.md and OUT/seeds.png (test accuracy per epoch, one line per seed).
+A seed whose JSON is complete for this configuration is not trained again, and a seed cut short
+continues from its checkpoint, so the benchmark can be stopped and rerun. Every other Config field
+(--lr, --dropout, ...) can be set as in train.py.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import torch
+
+import utils
+from train import Parser, add_config_args, config_from_args
+
+TARGET = 99.4
+
+
+def run_seed(cfg: utils.Config, out: Path, threads: int) -> dict:
+    """Train one seed (in a worker process), resuming from its checkpoint; return its record."""
+    torch.set_num_threads(threads)
+    tag = f"[{cfg.model} seed {cfg.seed}]"
+    ckpt = out / f"seed-{cfg.seed}.pt"
+    history = utils.fit(cfg, checkpoint=ckpt, resume=True, progress=False,
+                        log=lambda line: print(f"{tag} {line}", flush=True))
+    record = {**history, "threads": threads, "cpu": platform.processor() or platform.machine()}
+    if len(history["epochs"]) == cfg.epochs:
+        utils.save_json(record, out / f"seed-{cfg.seed}.json")
+    return record
+
+
+def done(path: Path, cfg: utils.Config) -> dict | None:
+    if not path.is_file():
+        return None
+    record = json.loads(path.read_text())
+    same = record.get("config") == cfg.to_dict() and len(record.get("epochs", [])) == cfg.epochs
+    return record if same else None
+
+
+def summarize(records: dict, last: int = 3) -> str:
+    """Markdown: per seed the last epochs and the best; mean and spread of the final accuracy."""
+    any_rec = next(iter(records.values()))
+    n_ep = len(any_rec["epochs"])
+    last = min(last, n_ep)
+    head = [f"ep {e}" for e in range(n_ep - last + 1, n_ep + 1)]
+    lines = [f"| seed | {' | '.join(head)} | best (epoch) | all last {last} >= {TARGET}% | seconds |",
+             "|---:|" + "---:|" * len(head) + "---:|:---:|---:|"]
+    finals, consistent, seconds = [], 0, []
+    for seed, rec in sorted(records.items()):
+        accs = [r["test_acc"] for r in rec["epochs"]]
+        tail = accs[-last:]
+        ok = min(tail) >= TARGET
+        consistent += ok
+        finals.append(accs[-1])
+        seconds.append(rec["seconds"])
+        best = max(range(len(accs)), key=accs.__getitem__)
+        lines.append(f"| {seed} | " + " | ".join(f"{a:.2f}" for a in tail) +
+                     f" | {accs[best]:.2f} ({best + 1}) | {'yes' if ok else 'no'} | {rec['seconds']:.0f} |")
+    sd = statistics.stdev(finals) if len(finals) > 1 else 0.0
+    cfg = any_rec["config"]
+    lines += ["",
+              f"- model `{cfg['model']}`, {any_rec['params']:,} parameters, {n_ep} epochs, {len(records)} seeds",
+              f"- final-epoch test accuracy: mean **{statistics.mean(finals):.2f}%**, standard deviation "
+              f"{sd:.3f}, min {min(finals):.2f}%, max {max(finals):.2f}%",
+              f"- seeds with every one of the last {last} epochs >= {TARGET}%: **{consistent} of {len(records)}**",
+              f"- wall time per run: mean {statistics.mean(seconds):.0f} s (train and evaluation), "
+              f"{any_rec['device']}, {any_rec.get('threads')} thread(s) per run, torch {any_rec['torch']}"]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    p = Parser(description=__doc__.split("\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5], help="seeds to train")
+    p.add_argument("--out", required=True, help="folder for the per-seed JSON, summary.md and seeds.png")
+    p.add_argument("--jobs", type=int, default=2, help="seeds trained at once, in separate processes")
+    p.add_argument("--threads", type=int, default=0,
+                   help="torch threads per job (0: the CPU cores divided among the jobs)")
+    add_config_args(p, skip=("seed",))
+    args = p.parse_args(argv)
+    if args.jobs < 1 or args.threads < 0:
+        p.error("--jobs must be >= 1 and --threads >= 0")
+    base = config_from_args(args, "bench.py", seed=0)
+    configs = [config_from_args(args, "bench.py", seed=s) for s in args.seeds]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    utils.ensure_files(base.data_dir, base.dataset)  # once, before the workers start
+    threads = args.threads or max(1, (os.cpu_count() or 1) // args.jobs)
+
+    records, todo = {}, []
+    for cfg in configs:
+        rec = done(out / f"seed-{cfg.seed}.json", cfg)
+        if rec:
+            print(f"seed {cfg.seed}: already done ({rec['epochs'][-1]['test_acc']:.2f}%), skipped")
+            records[cfg.seed] = rec
+        else:
+            todo.append(cfg)
+    if todo:
+        print(f"training seeds {[c.seed for c in todo]}, {args.jobs} at a time, {threads} thread(s) each", flush=True)
+        with ProcessPoolExecutor(max_workers=min(args.jobs, len(todo))) as pool:
+            futures = {cfg.seed: pool.submit(run_seed, cfg, out, threads) for cfg in todo}
+            for seed, fut in futures.items():
+                rec = fut.result()
+                if len(rec["epochs"]) != base.epochs:
+                    print(f"seed {seed} stopped early; rerun the same command to continue it")
+                    return 130
+                records[seed] = rec
+    summary = summarize(records)
+    (out / "summary.md").write_text(summary)
+    import matplotlib
+    matplotlib.use("Agg")
+    utils.plot_seeds({f"seed {s}": r for s, r in sorted(records.items())}, TARGET).savefig(out / "seeds.png", dpi=100)
+    print(summary)
+    print(f"wrote {out}/summary.md, {out}/seeds.png and one seed-N.json per seed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
