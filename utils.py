@@ -324,7 +324,8 @@ def load_data(cfg: Config, log=print) -> Data:
         raise ValueError(f"config field 'val_size': {cfg.val_size} leaves no training images")
     train_x = train.data[train_idx]
     pixels = train_x.double().div_(255)
-    return Data(cfg.dataset, list(cls.classes), train_x, train.targets[train_idx],
+    classes = [c.split(" - ")[0] for c in cls.classes]  # MNIST's "7 - seven" -> "7"
+    return Data(cfg.dataset, classes, train_x, train.targets[train_idx],
                 train.data[val_idx], train.targets[val_idx], test.data, test.targets,
                 pixels.mean().item(), pixels.std().item())
 

@@ -140,3 +140,14 @@ def test_batches_cover_every_index_once():
     idx = torch.cat(list(utils.batches(1003, 100, torch.Generator().manual_seed(1))))
     assert sorted(idx.tolist()) == list(range(1003))
     assert list(torch.cat(list(utils.batches(5, 2)))) == [0, 1, 2, 3, 4]
+
+
+def test_fashion_mnist_has_its_own_classes_and_statistics(data_dir):
+    spec = utils.DATASETS["fashion-mnist"]
+    if utils.check_files(data_dir / spec.folder / "raw", spec.sha256):
+        pytest.skip("Fashion-MNIST is not laid out (Debian package dataset-fashion-mnist; see the README)")
+    d = utils.load_data(utils.Config(data_dir=str(data_dir), dataset="fashion-mnist"))
+    assert d.classes[0] == "T-shirt/top" and len(d.classes) == 10
+    assert 0.27 < d.mean < 0.30 and 0.34 < d.std < 0.37  # not MNIST's 0.13 / 0.31
+    mnist = utils.load_data(utils.Config(data_dir=str(data_dir)))
+    assert mnist.classes == [str(i) for i in range(10)]
