@@ -515,8 +515,8 @@ def fit(cfg: Config, model: nn.Module | None = None, data: Data | None = None,
     if resume and checkpoint and Path(checkpoint).is_file():
         state = load_checkpoint(checkpoint)
         check_compatible(state, model, cfg.dataset)
-        if state["config"] != cfg.to_dict():
-            changed = sorted(k for k in cfg.to_dict() if state["config"].get(k) != getattr(cfg, k))
+        changed = sorted(k for k in cfg.to_dict() if state["config"].get(k) != getattr(cfg, k) and k != "epochs")
+        if changed:  # more (or fewer) epochs is fine: the rest must match for the run to be the same run
             raise ValueError(f"{checkpoint} was made with other settings ({', '.join(changed)}); "
                              "resume with the same configuration")
         model.load_state_dict(state["model"])
@@ -526,7 +526,7 @@ def fit(cfg: Config, model: nn.Module | None = None, data: Data | None = None,
         generator.set_state(state["rng"]["generator"])
         if state["rng"]["cuda"] is not None and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state["rng"]["cuda"])
-        history = state["history"]
+        history = {**state["history"], "config": cfg.to_dict()}
         log(f"resumed from {checkpoint} after epoch {len(history['epochs'])}")
     try:
         for epoch in range(len(history["epochs"]) + 1, cfg.epochs + 1):
