@@ -180,3 +180,14 @@ def test_predict_from_tensors_and_files(data_dir, small_data, tmp_path):
     Image.fromarray(torch.zeros(20, 20, dtype=torch.uint8).numpy()).save(tmp_path / "small.png")
     with pytest.raises(ValueError, match="20x20, expected 28x28"):
         utils.predict(ckpt, [tmp_path / "small.png"])
+
+
+def test_fit_trains_any_module(data_dir, small_data, tmp_path):
+    torch.manual_seed(0)
+    logreg = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
+    h = run(small_cfg(data_dir, epochs=2), small_data, model=logreg, checkpoint=tmp_path / "c.pt")
+    assert h["params"] == 7850 and h["epochs"][-1]["test_acc"] > 50
+    state = utils.load_checkpoint(tmp_path / "c.pt")
+    utils.check_compatible(state, nn.Sequential(nn.Flatten(), nn.Linear(784, 10)))
+    with pytest.raises(ValueError, match="parameters differ"):
+        utils.check_compatible(state, nn.Sequential(nn.Flatten(), nn.Linear(784, 5)))
