@@ -7,6 +7,10 @@ version, device); then OUT/summary.md and OUT/seeds.png (test accuracy per epoch
 A seed whose JSON is complete for this configuration is not trained again, and a seed cut short
 continues from its checkpoint, so the benchmark can be stopped and rerun. Every other Config field
 (--lr, --dropout, ...) can be set as in train.py.
+
+    python bench.py --table results/tuning/*.json
+
+prints one markdown row per run JSON instead: the settings that differ from the defaults, and the result.
 """
 from __future__ import annotations
 
@@ -79,7 +83,24 @@ def summarize(records: dict, last: int = 3) -> str:
     return "\n".join(lines) + "\n"
 
 
+def attempts_table(paths: list[str]) -> str:
+    """Markdown, one row per run JSON (bench or train.py): the settings that were tuned, and the result."""
+    keys = ("model", "lr", "batch_size", "dropout", "rotation", "shift", "val_size", "plateau_patience",
+            "plateau_factor", "seed")
+    lines = ["| run | params | " + " | ".join(keys) + " | epochs | last 3 test acc | best |",
+             "|---|---:|" + "---:|" * len(keys) + "---:|---|---:|"]
+    for path in paths:
+        rec = json.loads(Path(path).read_text())
+        cfg, accs = rec["config"], [r["test_acc"] for r in rec["epochs"]]
+        lines.append(f"| {Path(path).stem} | {rec['params']:,} | " + " | ".join(str(cfg[k]) for k in keys) +
+                     f" | {len(accs)} | {', '.join(f'{a:.2f}' for a in accs[-3:])} | {max(accs):.2f} |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv=None) -> int:
+    if argv is None and sys.argv[1:2] == ["--table"]:
+        print(attempts_table(sys.argv[2:]), end="")
+        return 0
     p = Parser(description=__doc__.split("\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5], help="seeds to train")
     p.add_argument("--out", required=True, help="folder for the per-seed JSON, summary.md and seeds.png")
