@@ -45,7 +45,7 @@ class Config:
     rotation: float = 7.0             # max random rotation, degrees, drawn per training image
     shift: float = 2.0                # max random shift, pixels, drawn per training image and axis
     val_size: int = 5000              # training images held out for ReduceLROnPlateau; 0: it watches train loss
-    plateau_factor: float = 0.2
+    plateau_factor: float = 0.5
     plateau_patience: int = 0
     plateau_threshold: float = 0.001  # relative improvement that counts as progress
     min_lr: float = 1e-5
