@@ -58,3 +58,11 @@ def test_cli_bad_value_is_one_line_and_nonzero(tmp_path, args, needle):
     assert out.returncode != 0
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0], out.stderr
+
+
+def test_importing_does_nothing(tmp_path):
+    code = "import sys; sys.path.insert(0, sys.argv[1]); import model, utils, train, bench, bench_speed"
+    r = subprocess.run([sys.executable, "-c", code, str(ROOT)], cwd=tmp_path, capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "" and list(tmp_path.iterdir()) == []
