@@ -128,14 +128,18 @@ def main(argv=None) -> int:
             todo.append(cfg)
     if todo:
         print(f"training seeds {[c.seed for c in todo]}, {args.jobs} at a time, {threads} thread(s) each", flush=True)
-        with ProcessPoolExecutor(max_workers=min(args.jobs, len(todo))) as pool:
-            futures = {cfg.seed: pool.submit(run_seed, cfg, out, threads) for cfg in todo}
-            for seed, fut in futures.items():
-                rec = fut.result()
-                if len(rec["epochs"]) != base.epochs:
-                    print(f"seed {seed} stopped early; rerun the same command to continue it")
-                    return 130
-                records[seed] = rec
+        try:
+            with ProcessPoolExecutor(max_workers=min(args.jobs, len(todo))) as pool:
+                futures = {cfg.seed: pool.submit(run_seed, cfg, out, threads) for cfg in todo}
+                for seed, fut in futures.items():
+                    records[seed] = fut.result()
+        except KeyboardInterrupt:
+            records = {}
+        unfinished = [c.seed for c in configs if len(records.get(c.seed, {}).get("epochs", [])) != base.epochs]
+        if unfinished:
+            print(f"interrupted: seeds {unfinished} are not finished; their checkpoints are in {out}, "
+                  "and the same command continues them")
+            return 130
     summary = summarize(records)
     (out / "summary.md").write_text(summary)
     import matplotlib

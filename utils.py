@@ -528,6 +528,8 @@ def fit(cfg: Config, model: nn.Module | None = None, data: Data | None = None,
             torch.cuda.set_rng_state_all(state["rng"]["cuda"])
         history = {**state["history"], "config": cfg.to_dict()}
         log(f"resumed from {checkpoint} after epoch {len(history['epochs'])}")
+    elif resume:
+        log(f"no checkpoint at {checkpoint} yet: starting from epoch 1")
     try:
         for epoch in range(len(history["epochs"]) + 1, cfg.epochs + 1):
             start = time.perf_counter()
