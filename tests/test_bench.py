@@ -1,0 +1,35 @@
+import json
+import subprocess
+import sys
+
+from conftest import ROOT
+
+
+def py(*args):
+    return subprocess.run([sys.executable, *map(str, args)], capture_output=True, text=True, cwd=ROOT, timeout=600)
+
+
+def test_bench_writes_runs_summary_plot_and_skips_finished_seeds(tmp_path, data_dir):
+    args = ["bench.py", "--seeds", 1, 2, "--epochs", 2, "--train-subset", 200, "--val-size", 200,
+            "--data-dir", data_dir, "--out", tmp_path, "--device", "cpu"]
+    first = py(*args)
+    assert first.returncode == 0, first.stderr
+    for seed in (1, 2):
+        rec = json.loads((tmp_path / f"seed-{seed}.json").read_text())
+        assert rec["config"]["seed"] == seed and len(rec["epochs"]) == 2
+        assert {"params", "seconds", "torch", "device"} <= set(rec)
+    summary = (tmp_path / "summary.md").read_text()
+    assert "| 1 |" in summary and "| 2 |" in summary and "standard deviation" in summary
+    assert (tmp_path / "seeds.png").stat().st_size > 1000
+    again = py(*args)
+    assert again.returncode == 0 and again.stdout.count("already done") == 2
+    table = py("bench.py", "--table", tmp_path / "seed-1.json")
+    assert table.returncode == 0 and "| seed-1 | 7,772 |" in table.stdout
+
+
+def test_speed_benchmark_runs_both_pipelines(data_dir):
+    r = py("bench_speed.py", "--data-dir", data_dir, "--batches", 3, "--warmup", 1, "--no-variants")
+    assert r.returncode == 0, r.stderr
+    for needle in ("usual DataLoader pipeline", "this project's pipeline", "evaluation of the 10,000",
+                   "seed model (6,842 params)"):
+        assert needle in r.stdout
