@@ -120,6 +120,13 @@ def main(argv=None) -> int:
 
     records, todo = {}, []
     for cfg in configs:
+        ckpt = out / f"seed-{cfg.seed}.pt"
+        if ckpt.is_file():
+            old = utils.load_checkpoint(ckpt)["config"]
+            changed = sorted(k for k, v in cfg.to_dict().items() if old.get(k) != v and k != "epochs")
+            if changed:
+                sys.exit(f"bench.py: error: {ckpt} is a run with other settings ({', '.join(changed)}); "
+                         "move it away or choose another --out")
         rec = done(out / f"seed-{cfg.seed}.json", cfg)
         if rec:
             print(f"seed {cfg.seed}: already done ({rec['epochs'][-1]['test_acc']:.2f}%), skipped")
