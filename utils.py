@@ -47,7 +47,7 @@ class Config:
     val_size: int = 5000              # training images held out for ReduceLROnPlateau; 0: it watches train loss
     plateau_factor: float = 0.5
     plateau_patience: int = 0
-    plateau_threshold: float = 0.001  # relative improvement that counts as progress
+    plateau_threshold: float = 0.02   # relative improvement of the val loss that counts as progress
     min_lr: float = 1e-5
     seed: int = 1
     device: str = "auto"              # auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps
