@@ -86,7 +86,7 @@ def summarize(records: dict, last: int = 3) -> str:
 def attempts_table(paths: list[str]) -> str:
     """Markdown, one row per run JSON (bench or train.py): the settings that were tuned, and the result."""
     keys = ("model", "lr", "batch_size", "dropout", "rotation", "shift", "val_size", "plateau_patience",
-            "plateau_factor", "seed")
+            "plateau_factor", "plateau_threshold", "seed")
     lines = ["| run | params | " + " | ".join(keys) + " | epochs | last 3 test acc | best |",
              "|---|---:|" + "---:|" * len(keys) + "---:|---|---:|"]
     for path in paths:
