@@ -92,7 +92,9 @@ def attempts_table(paths: list[str]) -> str:
     for path in paths:
         rec = json.loads(Path(path).read_text())
         cfg, accs = rec["config"], [r["test_acc"] for r in rec["epochs"]]
-        lines.append(f"| {Path(path).stem} | {rec['params']:,} | " + " | ".join(str(cfg[k]) for k in keys) +
+        name = Path(path).stem
+        name = f"{Path(path).parent.name}/{name}" if name.startswith("seed-") else name  # bench's seed-N.json
+        lines.append(f"| {name} | {rec['params']:,} | " + " | ".join(str(cfg[k]) for k in keys) +
                      f" | {len(accs)} | {', '.join(f'{a:.2f}' for a in accs[-3:])} | {max(accs):.2f} |")
     return "\n".join(lines) + "\n"
 

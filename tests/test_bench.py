@@ -24,7 +24,7 @@ def test_bench_writes_runs_summary_plot_and_skips_finished_seeds(tmp_path, data_
     again = py(*args)
     assert again.returncode == 0 and again.stdout.count("already done") == 2
     table = py("bench.py", "--table", tmp_path / "seed-1.json")
-    assert table.returncode == 0 and "| seed-1 | 7,772 |" in table.stdout
+    assert table.returncode == 0 and f"| {tmp_path.name}/seed-1 | 7,772 |" in table.stdout
 
 
 def test_speed_benchmark_runs_both_pipelines(data_dir):
