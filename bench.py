@@ -124,8 +124,7 @@ def main(argv=None) -> int:
     for cfg in configs:
         ckpt = out / f"seed-{cfg.seed}.pt"
         if ckpt.is_file():
-            old = utils.load_checkpoint(ckpt)["config"]
-            changed = sorted(k for k, v in cfg.to_dict().items() if old.get(k) != v and k != "epochs")
+            changed = utils.config_changes(utils.load_checkpoint(ckpt)["config"], cfg)
             if changed:
                 sys.exit(f"bench.py: error: {ckpt} is a run with other settings ({', '.join(changed)}); "
                          "move it away or choose another --out")

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import utils
+from model import build_model
 
 HELP = {
     "model": "network preset: default or tiny",
@@ -99,7 +100,6 @@ def main(argv=None) -> int:
     state = utils.load_checkpoint(ckpt)
     import matplotlib
     matplotlib.use("Agg")
-    from model import build_model
     model = build_model(cfg.model, cfg.dropout, num_classes=len(data.classes))
     model.load_state_dict(state["model"])
     test = utils.evaluate(model, data.test_x, data.test_y, data.mean, data.std)

@@ -105,6 +105,11 @@ class Config:
         return cls(**d)
 
 
+def config_changes(saved: dict, cfg: Config) -> list[str]:
+    """Fields in which `cfg` differs from a saved run's config; the epoch count may differ (to extend a run)."""
+    return sorted(k for k, v in cfg.to_dict().items() if saved.get(k) != v and k != "epochs")
+
+
 def pick_device(name: str = "auto") -> torch.device:
     """CUDA, then Apple MPS, then CPU; a named device wins, but only if this machine has it."""
     if name == "auto":
@@ -515,7 +520,7 @@ def fit(cfg: Config, model: nn.Module | None = None, data: Data | None = None,
     if resume and checkpoint and Path(checkpoint).is_file():
         state = load_checkpoint(checkpoint)
         check_compatible(state, model, cfg.dataset)
-        changed = sorted(k for k in cfg.to_dict() if state["config"].get(k) != getattr(cfg, k) and k != "epochs")
+        changed = config_changes(state["config"], cfg)
         if changed:  # more (or fewer) epochs is fine: the rest must match for the run to be the same run
             raise ValueError(f"{checkpoint} was made with other settings ({', '.join(changed)}); "
                              "resume with the same configuration")
