@@ -142,7 +142,7 @@ def main(argv=None) -> int:
                 for seed, fut in futures.items():
                     records[seed] = fut.result()
         except KeyboardInterrupt:
-            records = {}
+            pass  # seeds finished before the interrupt are in `records` and on disk
         unfinished = [c.seed for c in configs if len(records.get(c.seed, {}).get("epochs", [])) != base.epochs]
         if unfinished:
             print(f"interrupted: seeds {unfinished} are not finished; their checkpoints are in {out}, "
