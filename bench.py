@@ -79,7 +79,8 @@ def summarize(records: dict, last: int = 3) -> str:
               f"{sd:.3f}, min {min(finals):.2f}%, max {max(finals):.2f}%",
               f"- seeds with every one of the last {last} epochs >= {TARGET}%: **{consistent} of {len(records)}**",
               f"- wall time per run: mean {statistics.mean(seconds):.0f} s (train and evaluation), "
-              f"{any_rec['device']}, {any_rec.get('threads')} thread(s) per run, torch {any_rec['torch']}"]
+              f"{any_rec['device']}, {any_rec.get('threads')} thread(s) per run, {any_rec.get('precision', 'fp32')}, "
+              f"{'torch.compile' if any_rec.get('compiled') else 'eager'}, torch {any_rec['torch']}"]
     return "\n".join(lines) + "\n"
 
 

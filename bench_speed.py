@@ -4,17 +4,18 @@
 
 Times the same model and optimizer for the same number of training batches (after a warm-up) fed
 1. the usual way: torchvision MNIST + Compose([RandomRotation(7), ToTensor(), Normalize]) +
-   DataLoader(batch_size=128, shuffle=True, num_workers=2);
-2. this project's way: uint8 tensors in memory, batched rotation and shift (utils.train_epoch);
-and a few variants of 2 (channels_last, bfloat16 autocast, torch.compile). It prints images per second,
-the ratios, seconds to evaluate the 10,000 test images, and the seconds of a full 15-epoch run (train
-plus evaluation) extrapolated from the measured rates, for this project's default configuration and
-for the seed's model (6,842 parameters) trained the usual way. Run it on an otherwise idle machine.
+   DataLoader(batch_size=128, shuffle=True, num_workers=2), eager fp32;
+2. this project's way, as `fit` runs it with the default Config: uint8 tensors in memory, batched
+   rotation and shift (utils.train_epoch), the model under torch.compile (Config.compile);
+and variants of 2 (eager, channels_last, bfloat16 autocast). It prints images per second, the ratios,
+seconds to evaluate the 10,000 test images, and the seconds of a full 15-epoch run (train plus
+evaluation, extrapolated from the measured rates, plus the measured compile time) for this project's
+default configuration and for the seed's model (6,842 parameters) trained the usual way. Run it on an
+otherwise idle machine: a second busy process on 2 cores halves every figure.
 """
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import itertools
 import time
@@ -74,81 +75,117 @@ def time_usual(model, root, batches, warmup, batch_size=128):
     return ips, time.perf_counter() - start
 
 
-def time_ours(model, data, cfg, batches, warmup, wrap=contextlib.nullcontext):
-    """Images/s of utils.train_epoch over exactly `batches` batches, after `warmup` batches."""
+def time_ours(model, data, cfg, batches, warmup, precision="fp32"):
+    """(images/s of utils.train_epoch over exactly `batches` batches after `warmup` batches,
+    seconds the warm-up took beyond those batches at that rate: torch.compile's one-off cost)."""
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     gen = torch.Generator().manual_seed(0)
     n = cfg.batch_size
 
     def part(k):
         return dataclasses.replace(data, train_x=data.train_x[:k * n], train_y=data.train_y[:k * n])
-    with wrap():
-        utils.train_epoch(model, part(warmup), opt, cfg, gen, progress=False)
-        start = time.perf_counter()
-        utils.train_epoch(model, part(batches), opt, cfg, gen, progress=False)
-    return batches * n / (time.perf_counter() - start)
-
-
-def time_eval(model, x, y, data, batch_size):
-    utils.evaluate(model, x[:batch_size], y[:batch_size], data.mean, data.std, batch_size)  # warm-up
     start = time.perf_counter()
-    utils.evaluate(model, x, y, data.mean, data.std, batch_size)
-    return time.perf_counter() - start
+    utils.train_epoch(model, part(warmup), opt, cfg, gen, progress=False, precision=precision)
+    warm = time.perf_counter() - start
+    start = time.perf_counter()
+    utils.train_epoch(model, part(batches), opt, cfg, gen, progress=False, precision=precision)
+    ips = batches * n / (time.perf_counter() - start)
+    return ips, max(0.0, warm - warmup * n / ips)
+
+
+def time_eval(model, x, y, data, batch_size, precision="fp32"):
+    """(seconds to evaluate x, seconds the first batch took: compile's one-off cost when compiled)."""
+    start = time.perf_counter()
+    utils.evaluate(model, x[:batch_size], y[:batch_size], data.mean, data.std, batch_size, precision)
+    first = time.perf_counter() - start
+    start = time.perf_counter()
+    utils.evaluate(model, x, y, data.mean, data.std, batch_size, precision)
+    return time.perf_counter() - start, first
+
+
+def elementwise_dropout(model):
+    """The same network with the element-wise Dropout this project used before Dropout2d."""
+    for block in model.modules():
+        for name, child in block.named_children():
+            if isinstance(child, nn.Dropout2d):
+                setattr(block, name, nn.Dropout(child.p))
+    return model
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--data-dir", default="data")
     p.add_argument("--batches", type=int, default=150, help="timed training batches per pipeline")
-    p.add_argument("--warmup", type=int, default=20, help="untimed batches first")
+    p.add_argument("--warmup", type=int, default=20, help="untimed batches first (they include compiling)")
     p.add_argument("--epochs", type=int, default=15)
-    p.add_argument("--no-variants", action="store_true", help="skip channels_last, bf16 and compile")
+    p.add_argument("--no-variants", action="store_true", help="skip the variants of this project's pipeline")
     args = p.parse_args()
     cfg = utils.Config(data_dir=args.data_dir, device="cpu")
+    cpu = torch.device("cpu")
+    precision, compiled = utils.pick_precision(cfg.precision, cpu), utils.pick_compile(cfg.compile, cpu)
+
+    def ours_run(model, compile_it=compiled, channels_last=False):
+        if channels_last:
+            model = model.to(memory_format=torch.channels_last)
+        return torch.compile(model, dynamic=False) if compile_it else model
+
     data = utils.load_data(cfg)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.batches} batches of "
-          f"{cfg.batch_size} after {args.warmup} warm-up batches")
+          f"{cfg.batch_size} after {args.warmup} warm-up batches; this project: "
+          f"{'torch.compile' if compiled else 'eager'}, {precision}")
 
     torch.manual_seed(0)
     ours_model = build_model(cfg.model, cfg.dropout)
     usual_same, _ = time_usual(build_model(cfg.model, cfg.dropout), args.data_dir, args.batches, args.warmup)
-    ours = time_ours(ours_model, data, cfg, args.batches, args.warmup)
+    run = ours_run(ours_model)
+    ours, compile_train = time_ours(run, data, cfg, args.batches, args.warmup, precision)
     seed_model = SeedNet()
     usual_seed, seed_eval = time_usual(seed_model, args.data_dir, args.batches, args.warmup)
     print(f"\nsame model ({count_parameters(ours_model):,} params), same optimizer:")
     print(f"  usual DataLoader pipeline : {usual_same:8.0f} images/s")
     print(f"  this project's pipeline   : {ours:8.0f} images/s   ratio {ours / usual_same:.2f}x")
 
-    evals = {bs: time_eval(ours_model, data.test_x, data.test_y, data, bs) for bs in (500, 1000, 2000, 10000)}
+    evals = {bs: time_eval(run, data.test_x, data.test_y, data, bs, precision) for bs in (250, 500, 1000, 2000)}
     print("\nevaluation of the 10,000 test images: " +
-          ", ".join(f"batch {bs}: {s:.2f} s" for bs, s in evals.items()))
+          ", ".join(f"batch {bs}: {s:.2f} s" for bs, (s, _) in evals.items()))
 
-    n_train, n_val = len(data.train_y), len(data.val_y)
-    ev = evals[cfg.eval_batch_size] * (1 + n_val / len(data.test_y))
-    ours_full = args.epochs * (n_train / ours + ev)
+    n_train = len(data.train_y) - len(data.train_y) % cfg.batch_size  # train_epoch drops a short last batch
+    n_val = len(data.val_y)
+    ev, ev_first = evals[cfg.eval_batch_size]
+    compile_s = compile_train + max(0.0, ev_first - ev * cfg.eval_batch_size / len(data.test_y))
+    ours_full = args.epochs * (n_train / ours + ev * (1 + n_val / len(data.test_y))) + compile_s
     seed_full = args.epochs * (60000 / usual_seed + seed_eval)
     print(f"\nfull {args.epochs}-epoch run, extrapolated from the rates above (train + evaluation):")
-    print(f"  this project, default config ({n_train} train images, val + test each epoch): {ours_full:6.0f} s")
+    print(f"  this project, default config ({n_train} train images, val + test each epoch, "
+          f"{compile_s:.0f} s compiling): {ours_full:6.0f} s")
     print(f"  seed model ({count_parameters(seed_model):,} params), usual pipeline, 60000 images + test each "
           f"epoch: {seed_full:6.0f} s ({usual_seed:.0f} images/s)")
     print(f"  ratio {seed_full / ours_full:.2f}x")
 
     if args.no_variants:
         return
-    print("\nvariants of this project's pipeline (same model and batches):")
+    print("\nvariants of this project's pipeline (same batches):")
     variants = {
-        "channels_last": lambda: (build_model().to(memory_format=torch.channels_last), contextlib.nullcontext),
-        "bf16 autocast": lambda: (build_model(), lambda: torch.autocast("cpu", dtype=torch.bfloat16)),
-        "torch.compile": lambda: (torch.compile(build_model()), contextlib.nullcontext),
+        "eager, no torch.compile": lambda: (ours_run(build_model(), compile_it=False), "fp32"),
+        "element-wise Dropout, eager (before)": lambda: (elementwise_dropout(build_model()), "fp32"),
+        "compiled + channels_last": lambda: (ours_run(build_model(), True, channels_last=True), "fp32"),
+        "compiled + bf16 autocast": lambda: (ours_run(build_model(), True), "bf16"),
+        "compiled, 1 thread": lambda: (ours_run(build_model(), True), "fp32"),
     }
+    threads = torch.get_num_threads()
     for name, make in variants.items():
         try:
             torch.manual_seed(0)
-            m, wrap = make()
-            v = time_ours(m, data, cfg, args.batches, args.warmup, wrap)
-            print(f"  {name:<15}: {v:8.0f} images/s ({v / ours:.2f}x the plain pipeline)")
+            m, prec = make()
+            torch.set_num_threads(1 if "1 thread" in name else threads)
+            v, _ = time_ours(m, data, cfg, args.batches, args.warmup, prec)
+            print(f"  {name:<38}: {v:8.0f} images/s ({v / ours:.2f}x the default pipeline)")
         except Exception as e:  # a variant this machine cannot run is reported, not fatal
-            print(f"  {name:<15}: failed: {str(e).splitlines()[0][:120]}")
+            print(f"  {name:<38}: failed: {str(e).splitlines()[0][:120]}")
+    torch.set_num_threads(threads)
+    eager = build_model().eval()
+    t, _ = time_eval(eager, data.test_x, data.test_y, data, cfg.eval_batch_size)
+    print(f"  {'evaluation, eager':<38}: {t:8.2f} s for the 10,000 test images in batches of {cfg.eval_batch_size}")
 
 
 if __name__ == "__main__":

@@ -16,15 +16,18 @@ PRESETS: dict[str, tuple[int, ...]] = {
 
 
 def conv_block(c_in: int, c_out: int, dropout: float, padding: int = 0) -> nn.Sequential:
-    """3x3 conv -> ReLU -> BatchNorm -> Dropout: the only building block of the network.
+    """3x3 conv -> ReLU -> BatchNorm -> Dropout2d: the only building block of the network.
 
     No conv bias: the BatchNorm after the ReLU has its own shift, so a bias would only cost parameters.
+    Dropout2d drops whole channels of an image: one random number per (image, channel) instead of one
+    per pixel. Element-wise Dropout's random numbers took 31% of a CPU training step, and on 4 seeds
+    channel dropout held accuracy at least as well (README, "Speed").
     """
     return nn.Sequential(
         nn.Conv2d(c_in, c_out, 3, padding=padding, bias=False),
         nn.ReLU(),
         nn.BatchNorm2d(c_out),
-        nn.Dropout(dropout),
+        nn.Dropout2d(dropout),
     )
 
 

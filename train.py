@@ -22,7 +22,7 @@ HELP = {
     "batch_size": "training batch size",
     "lr": "Adam's initial learning rate",
     "weight_decay": "Adam weight decay",
-    "dropout": "dropout after every 3x3 block, in [0, 1)",
+    "dropout": "channel dropout (Dropout2d) after every 3x3 block, in [0, 1)",
     "rotation": "max random rotation in degrees (0: none)",
     "shift": "max random shift in pixels (0: none)",
     "val_size": "training images held out as the validation set the LR scheduler watches (0: it watches "
@@ -36,6 +36,8 @@ HELP = {
     "data_dir": "data folder; the files are looked for in DATA_DIR/MNIST/raw (or FashionMNIST/raw)",
     "train_subset": "train on only this many images ('none': all)",
     "eval_batch_size": "batch size for evaluation",
+    "precision": "auto (bf16 where the CPU or GPU does it natively, else fp32), fp32 or bf16",
+    "compile": "torch.compile the model: auto (on CPU and CUDA), on or off",
 }
 
 
@@ -102,7 +104,7 @@ def main(argv=None) -> int:
     matplotlib.use("Agg")
     model = build_model(cfg.model, cfg.dropout, num_classes=len(data.classes))
     model.load_state_dict(state["model"])
-    test = utils.evaluate(model, data.test_x, data.test_y, data.mean, data.std)
+    test = utils.evaluate(model, data.test_x, data.test_y, data.mean, data.std, precision=history["precision"])
     cm = utils.confusion_matrix(data.test_y, test["pred"], len(data.classes))
     utils.save_json({"classes": data.classes, "matrix": cm.tolist(),
                      "per_class_acc": utils.per_class_accuracy(cm)}, out / "confusion.json")

@@ -4,6 +4,7 @@ Importing this module does nothing: no download, no training, no global state.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -53,7 +54,9 @@ class Config:
     device: str = "auto"              # auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps
     data_dir: str = "data"
     train_subset: int | None = None   # use only this many training images (None: all)
-    eval_batch_size: int = 1000
+    eval_batch_size: int = 500
+    precision: str = "fp32"           # fp32, bf16, or auto (bf16 where the hardware does it natively)
+    compile: str = "auto"             # torch.compile the model: auto (on CPU and CUDA), on or off
 
     def __post_init__(self):
         def bad(name, why):
@@ -93,6 +96,10 @@ class Config:
             bad("device", "must be auto, cpu, cuda, cuda:N or mps")
         if not isinstance(self.data_dir, str) or not self.data_dir:
             bad("data_dir", "must be a non-empty path")
+        if self.precision not in ("auto", "fp32", "bf16"):
+            bad("precision", "must be auto, fp32 or bf16")
+        if self.compile not in ("auto", "on", "off"):
+            bad("compile", "must be auto, on or off")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -124,6 +131,32 @@ def pick_device(name: str = "auto") -> torch.device:
     if name == "mps" and not torch.backends.mps.is_available():
         raise ValueError("config field 'device': 'mps' asked for, but MPS is not available here; use 'auto' or 'cpu'")
     return torch.device(name)
+
+
+def pick_precision(name: str, device: torch.device) -> str:
+    """'fp32' or 'bf16'. auto picks bf16 only where it is fast: a CUDA GPU that has it, or a CPU with
+    native bf16 instructions (AVX512-BF16 or AMX); elsewhere emulated bf16 would be slower than fp32."""
+    if name != "auto":
+        return name
+    if device.type == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
+    if device.type == "cpu":
+        native = [getattr(torch.cpu, f, lambda: False) for f in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
+        return "bf16" if any(f() for f in native) else "fp32"
+    return "fp32"
+
+
+def autocast(device: torch.device, precision: str):
+    """The autocast context for `precision`: bf16 matmuls and convs, fp32 weights, BatchNorm and loss."""
+    if precision != "bf16":
+        return contextlib.nullcontext()
+    return torch.autocast(device.type, dtype=torch.bfloat16)
+
+
+def pick_compile(name: str, device: torch.device) -> bool:
+    """torch.compile pays off on CPU (it fuses ReLU, BatchNorm and dropout around each conv) and CUDA;
+    on MPS it is not mature enough to be the default."""
+    return name == "on" or (name == "auto" and device.type in ("cpu", "cuda"))
 
 
 def seed_everything(seed: int) -> None:
@@ -362,10 +395,15 @@ def augment(x: torch.Tensor, rotation: float, shift: float, generator: torch.Gen
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
 
-def batches(n: int, batch_size: int, generator: torch.Generator | None = None):
-    """Index tensors covering range(n) in batches; shuffled by `generator` when given."""
+def batches(n: int, batch_size: int, generator: torch.Generator | None = None, drop_last: bool = False):
+    """Index tensors covering range(n) in batches; shuffled by `generator` when given.
+
+    drop_last leaves out a final short batch (unless it is the only one): a training batch of a new size
+    would make torch.compile build and run another graph, and the images left out differ every epoch.
+    """
     order = torch.randperm(n, generator=generator) if generator is not None else torch.arange(n)
-    for i in range(0, n, batch_size):
+    end = n - n % batch_size if drop_last and n >= batch_size else n
+    for i in range(0, end, batch_size):
         yield order[i:i + batch_size]
 
 
@@ -373,19 +411,22 @@ def batches(n: int, batch_size: int, generator: torch.Generator | None = None):
 # Loops
 
 def train_epoch(model: nn.Module, data: Data, optimizer, cfg: Config, generator: torch.Generator,
-                progress: bool = True, desc: str = "train") -> dict:
-    """One pass over data.train_x with fresh augmentation; returns {'loss', 'acc'} (acc in percent)."""
+                progress: bool = True, desc: str = "train", precision: str = "fp32") -> dict:
+    """One pass over data.train_x with fresh augmentation, the last short batch left out;
+    returns {'loss', 'acc'} (acc in percent, over the images seen)."""
     model.train()
     n = len(data.train_y)
+    device = data.train_x.device
     total_loss, correct, seen = 0.0, 0, 0
     bar = tqdm(total=n, desc=desc, unit="img", disable=not progress, leave=False, dynamic_ncols=True)
-    for idx in batches(n, cfg.batch_size, generator):
-        idx = idx.to(data.train_x.device)
+    for idx in batches(n, cfg.batch_size, generator, drop_last=True):
+        idx = idx.to(device)
         x = data.train_x[idx].unsqueeze(1).float().div_(255)
         if cfg.rotation or cfg.shift:
             x = augment(x, cfg.rotation, cfg.shift, generator)
         x, y = normalize(x, data.mean, data.std), data.train_y[idx]
-        logits = model(x)
+        with autocast(device, precision):
+            logits = model(x).float()
         loss = F.cross_entropy(logits, y)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -400,18 +441,20 @@ def train_epoch(model: nn.Module, data: Data, optimizer, cfg: Config, generator:
 
 
 @torch.no_grad()
-def predict_logits(model: nn.Module, x: torch.Tensor, mean: float, std: float, batch_size: int = 1000):
-    """Logits (N, classes) for uint8 images (N, H, W), in eval mode, batch by batch."""
+def predict_logits(model: nn.Module, x: torch.Tensor, mean: float, std: float, batch_size: int = 500,
+                   precision: str = "fp32"):
+    """Float32 logits (N, classes) for uint8 images (N, H, W), in eval mode, batch by batch."""
     model.eval()
     device = next(model.parameters()).device
-    return torch.cat([model(normalize(x[i:i + batch_size].to(device), mean, std))
-                      for i in range(0, len(x), batch_size)])
+    with autocast(device, precision):
+        return torch.cat([model(normalize(x[i:i + batch_size].to(device), mean, std)).float()
+                          for i in range(0, len(x), batch_size)])
 
 
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, mean: float, std: float,
-             batch_size: int = 1000) -> dict:
+             batch_size: int = 500, precision: str = "fp32") -> dict:
     """{'loss', 'acc' (percent), 'correct', 'n', 'pred'} for uint8 images x and labels y."""
-    logits = predict_logits(model, x, mean, std, batch_size)
+    logits = predict_logits(model, x, mean, std, batch_size, precision)
     pred, y = logits.argmax(1), y.to(logits.device)
     correct = int((pred == y).sum())
     return {"loss": F.cross_entropy(logits, y).item(), "acc": 100 * correct / len(y),
@@ -505,6 +548,7 @@ def fit(cfg: Config, model: nn.Module | None = None, data: Data | None = None,
     is on disk, and returns the history so far.
     """
     device = pick_device(cfg.device)
+    precision = pick_precision(cfg.precision, device)
     seed_everything(cfg.seed)
     data = (data or load_data(cfg, log=log)).to(device)
     if model is None:
@@ -515,8 +559,11 @@ def fit(cfg: Config, model: nn.Module | None = None, data: Data | None = None,
         optimizer, mode="min", factor=cfg.plateau_factor, patience=cfg.plateau_patience,
         threshold=cfg.plateau_threshold, min_lr=cfg.min_lr)
     generator = torch.Generator().manual_seed(cfg.seed)  # shuffling and augmentation
+    # The compiled wrapper shares the model's parameters; checkpoints save the plain model.
+    run = torch.compile(model, dynamic=False) if pick_compile(cfg.compile, device) else model
     history = {"params": count_parameters(model), "config": cfg.to_dict(), "seconds": 0.0,
-               "device": str(device), "torch": str(torch.__version__), "epochs": []}
+               "device": str(device), "precision": precision, "compiled": run is not model,
+               "threads": torch.get_num_threads(), "torch": str(torch.__version__), "epochs": []}
     if resume and checkpoint and Path(checkpoint).is_file():
         state = load_checkpoint(checkpoint)
         check_compatible(state, model, cfg.dataset)
@@ -531,7 +578,8 @@ def fit(cfg: Config, model: nn.Module | None = None, data: Data | None = None,
         generator.set_state(state["rng"]["generator"])
         if state["rng"]["cuda"] is not None and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state["rng"]["cuda"])
-        history = {**state["history"], "config": cfg.to_dict()}
+        history = {**state["history"], "config": cfg.to_dict(), "precision": precision,
+                   "compiled": run is not model, "threads": torch.get_num_threads()}
         log(f"resumed from {checkpoint} after epoch {len(history['epochs'])}")
     elif resume:
         log(f"no checkpoint at {checkpoint} yet: starting from epoch 1")
@@ -539,10 +587,11 @@ def fit(cfg: Config, model: nn.Module | None = None, data: Data | None = None,
         for epoch in range(len(history["epochs"]) + 1, cfg.epochs + 1):
             start = time.perf_counter()
             lr = optimizer.param_groups[0]["lr"]
-            train = train_epoch(model, data, optimizer, cfg, generator, progress, f"epoch {epoch}/{cfg.epochs}")
-            val = evaluate(model, data.val_x, data.val_y, data.mean, data.std, cfg.eval_batch_size) \
+            train = train_epoch(run, data, optimizer, cfg, generator, progress, f"epoch {epoch}/{cfg.epochs}",
+                                precision)
+            val = evaluate(run, data.val_x, data.val_y, data.mean, data.std, cfg.eval_batch_size, precision) \
                 if len(data.val_y) else None
-            test = evaluate(model, data.test_x, data.test_y, data.mean, data.std, cfg.eval_batch_size)
+            test = evaluate(run, data.test_x, data.test_y, data.mean, data.std, cfg.eval_batch_size, precision)
             scheduler.step(val["loss"] if val else train["loss"])
             row = {"epoch": epoch, "train_loss": train["loss"], "train_acc": train["acc"],
                    "val_loss": val["loss"] if val else None, "val_acc": val["acc"] if val else None,
@@ -553,6 +602,11 @@ def fit(cfg: Config, model: nn.Module | None = None, data: Data | None = None,
             log(format_epoch(row))
             if checkpoint:
                 save_checkpoint(checkpoint, model, cfg, data, history, optimizer, scheduler, generator)
+    except Exception as e:
+        if run is not model and type(e).__module__.startswith(("torch._dynamo", "torch._inductor")):
+            raise RuntimeError(f"torch.compile failed on {device} ({type(e).__name__}: {str(e).splitlines()[0]}); "
+                               "train without it: config compile='off' (train.py --compile off)") from e
+        raise
     except KeyboardInterrupt:
         log(f"interrupted: stopped after {len(history['epochs'])} complete epoch(s)"
             + (f"; {checkpoint} holds them, continue with resume" if checkpoint else ""))

@@ -11,7 +11,8 @@ BAD = [
     ("dropout", 1.0), ("dropout", -0.1), ("device", "tpu"), ("device", "cuda:x"), ("model", "huge"),
     ("dataset", "cifar10"), ("val_size", -1), ("plateau_factor", 1.0), ("plateau_patience", -1),
     ("train_subset", 0), ("rotation", -1.0), ("shift", float("inf")), ("seed", -1), ("data_dir", ""),
-    ("weight_decay", -1e-4), ("min_lr", -1.0), ("eval_batch_size", 0),
+    ("weight_decay", -1e-4), ("min_lr", -1.0), ("eval_batch_size", 0), ("precision", "fp16"),
+    ("compile", True), ("compile", "yes"),
 ]
 
 

@@ -10,8 +10,9 @@ from model import build_model
 
 
 def small_cfg(data_dir, **kw):
+    # Eager fp32 keeps these tests quick and exact; test_compiled_bf16_run covers the default path.
     base = dict(data_dir=str(data_dir), train_subset=1000, val_size=500, epochs=3, device="cpu",
-                plateau_patience=0, batch_size=100)
+                plateau_patience=0, batch_size=100, compile="off", precision="fp32")
     return utils.Config(**{**base, **kw})
 
 
@@ -191,3 +192,55 @@ def test_fit_trains_any_module(data_dir, small_data, tmp_path):
     utils.check_compatible(state, nn.Sequential(nn.Flatten(), nn.Linear(784, 10)))
     with pytest.raises(ValueError, match="parameters differ"):
         utils.check_compatible(state, nn.Sequential(nn.Flatten(), nn.Linear(784, 5)))
+
+
+def test_compiled_bf16_run_learns_and_saves_a_plain_model(data_dir, small_data, tmp_path):
+    ckpt = tmp_path / "c.pt"
+    h = run(small_cfg(data_dir, epochs=2, compile="on", precision="bf16"), small_data, checkpoint=ckpt)
+    assert h["compiled"] is True and h["precision"] == "bf16"
+    assert h["epochs"][-1]["test_acc"] > 60 and all(r["train_loss"] == r["train_loss"] for r in h["epochs"])
+    state = utils.load_checkpoint(ckpt)
+    assert not [k for k in state["model"] if k.startswith("_orig_mod")]
+    model = build_model()
+    model.load_state_dict(state["model"])  # a plain, uncompiled network takes the weights as they are
+    out = utils.evaluate(model, small_data.test_x, small_data.test_y, small_data.mean, small_data.std,
+                         precision="bf16")
+    assert out["acc"] == pytest.approx(h["epochs"][-1]["test_acc"], abs=0.5)
+
+
+def test_training_drops_only_a_short_last_batch():
+    sizes = [len(i) for i in utils.batches(250, 100, torch.Generator().manual_seed(0), drop_last=True)]
+    assert sizes == [100, 100]
+    assert [len(i) for i in utils.batches(250, 100)] == [100, 100, 50]
+    assert [len(i) for i in utils.batches(60, 100, drop_last=True)] == [60]  # the only batch stays
+    seen = torch.cat(list(utils.batches(250, 100, torch.Generator().manual_seed(0))))
+    assert sorted(seen.tolist()) == list(range(250))
+
+
+def test_auto_precision_and_compile_follow_the_hardware(monkeypatch):
+    cpu = torch.device("cpu")
+    assert utils.pick_precision("fp32", cpu) == "fp32" and utils.pick_precision("bf16", cpu) == "bf16"
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False, raising=False)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False, raising=False)
+    assert utils.pick_precision("auto", cpu) == "fp32"  # emulated bf16 would be slower
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: True, raising=False)
+    assert utils.pick_precision("auto", cpu) == "bf16"
+    assert utils.pick_precision("auto", torch.device("mps")) == "fp32"
+    assert utils.pick_compile("auto", cpu) and not utils.pick_compile("auto", torch.device("mps"))
+    assert not utils.pick_compile("off", cpu) and utils.pick_compile("on", torch.device("mps"))
+
+
+def test_a_failing_compile_says_how_to_train_without_it(data_dir, small_data, monkeypatch):
+    import torch._dynamo.exc as dynamo_exc
+
+    class Broken(nn.Module):
+        def __init__(self, model):
+            super().__init__()
+            self.model = model
+
+        def forward(self, x):
+            raise dynamo_exc.BackendCompilerFailed(None, RuntimeError("no working C++ compiler"), None)
+
+    monkeypatch.setattr(torch, "compile", lambda model, **kw: Broken(model))
+    with pytest.raises(RuntimeError, match="compile='off'.*--compile off"):
+        run(small_cfg(data_dir, epochs=1, compile="on"), small_data)

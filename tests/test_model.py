@@ -35,14 +35,14 @@ def test_every_3x3_conv_is_followed_by_relu_bn_dropout_and_there_is_no_linear():
     convs3 = [m for m in model.modules() if isinstance(m, nn.Conv2d) and m.kernel_size == (3, 3)]
     assert len(blocks) == len(convs3) == 6
     for b in blocks:
-        assert [type(m) for m in b] == [nn.Conv2d, nn.ReLU, nn.BatchNorm2d, nn.Dropout]
+        assert [type(m) for m in b] == [nn.Conv2d, nn.ReLU, nn.BatchNorm2d, nn.Dropout2d]
     assert isinstance(model.pool, nn.AdaptiveAvgPool2d) and model.head.kernel_size == (1, 1)
 
 
 def test_widths_and_dropout_are_arguments():
     model = Net((4, 4, 4, 4, 4, 4, 4), dropout=0.3)
     assert model.features[0][0].out_channels == 4
-    assert all(m.p == 0.3 for m in model.modules() if isinstance(m, nn.Dropout))
+    assert all(m.p == 0.3 for m in model.modules() if isinstance(m, nn.Dropout2d))
     with pytest.raises(ValueError, match="widths"):
         Net((4, 4))
     with pytest.raises(ValueError, match="dropout"):
