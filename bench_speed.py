@@ -103,6 +103,17 @@ def time_eval(model, x, y, data, batch_size, precision="fp32"):
     return time.perf_counter() - start, first
 
 
+def profile(run, data, cfg, batches, warmup, precision):
+    """Operator table of `batches` training steps after the warm-up, sorted by own CPU time."""
+    time_ours(run, data, cfg, 1, warmup, precision)
+    with torch.autograd.profiler.profile() as prof:
+        start = time.perf_counter()
+        time_ours(run, data, cfg, batches, 1, precision)
+    print(f"{batches + 1} training steps, {1000 * (time.perf_counter() - start) / (batches + 1):.1f} ms each "
+          "under the profiler")
+    print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=20))
+
+
 def elementwise_dropout(model):
     """The same network with the element-wise Dropout this project used before Dropout2d."""
     for block in model.modules():
@@ -119,6 +130,8 @@ def main():
     p.add_argument("--warmup", type=int, default=20, help="untimed batches first (they include compiling)")
     p.add_argument("--epochs", type=int, default=15)
     p.add_argument("--no-variants", action="store_true", help="skip the variants of this project's pipeline")
+    p.add_argument("--profile", action="store_true",
+                   help="only profile this project's training steps: where the time goes, by operator")
     args = p.parse_args()
     cfg = utils.Config(data_dir=args.data_dir, device="cpu")
     cpu = torch.device("cpu")
@@ -136,6 +149,8 @@ def main():
 
     torch.manual_seed(0)
     ours_model = build_model(cfg.model, cfg.dropout)
+    if args.profile:
+        return profile(ours_run(ours_model), data, cfg, args.batches, args.warmup, precision)
     usual_same, _ = time_usual(build_model(cfg.model, cfg.dropout), args.data_dir, args.batches, args.warmup)
     run = ours_run(ours_model)
     ours, compile_train = time_ours(run, data, cfg, args.batches, args.warmup, precision)

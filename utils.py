@@ -435,7 +435,7 @@ def train_epoch(model: nn.Module, data: Data, optimizer, cfg: Config, generator:
         correct += (logits.argmax(1) == y).sum().item()
         seen += len(y)
         bar.update(len(y))
-        bar.set_postfix(loss=f"{total_loss / seen:.4f}", acc=f"{100 * correct / seen:.2f}")
+        bar.set_postfix(loss=f"{total_loss / seen:.4f}", acc=f"{100 * correct / seen:.2f}", refresh=False)
     bar.close()
     return {"loss": total_loss / seen, "acc": 100 * correct / seen}
 
