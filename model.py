@@ -20,7 +20,7 @@ def conv_block(c_in: int, c_out: int, dropout: float, padding: int = 0) -> nn.Se
 
     No conv bias: the BatchNorm after the ReLU has its own shift, so a bias would only cost parameters.
     Dropout2d drops whole channels of an image: one random number per (image, channel) instead of one
-    per pixel. Drawing those per-pixel numbers made an eager CPU training step 1.5x to 1.6x slower, and
+    per pixel. Drawing those per-pixel numbers made an eager CPU training step 1.5x to 1.7x slower, and
     channel dropout held the accuracy target on at least as many seeds (README, "Speed" and "On a GPU").
     """
     return nn.Sequential(

@@ -33,3 +33,9 @@ def test_speed_benchmark_runs_both_pipelines(data_dir):
     for needle in ("usual DataLoader pipeline", "this project's pipeline", "evaluation of the 10,000",
                    "seed model (6,842 params)"):
         assert needle in r.stdout
+
+
+def test_speed_profile_lists_operators(data_dir):
+    r = py("bench_speed.py", "--data-dir", data_dir, "--batches", 2, "--warmup", 1, "--profile")
+    assert r.returncode == 0, r.stderr
+    assert "3 training steps" in r.stdout and "Self CPU" in r.stdout and "convolution" in r.stdout
