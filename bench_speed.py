@@ -165,7 +165,7 @@ def main():
     print("\nevaluation of the 10,000 test images: " +
           ", ".join(f"batch {bs}: {s:.2f} s" for bs, (s, _) in evals.items()))
 
-    n_train = len(data.train_y) - len(data.train_y) % cfg.batch_size  # train_epoch drops a short last batch
+    n_train = sum(map(len, utils.batches(len(data.train_y), cfg.batch_size, drop_last=True)))  # as train_epoch
     n_val = len(data.val_y)
     ev, ev_first = evals[cfg.eval_batch_size]
     compile_s = compile_train + max(0.0, ev_first - ev * cfg.eval_batch_size / len(data.test_y))
@@ -181,19 +181,19 @@ def main():
     if args.no_variants:
         return
     print("\nvariants of this project's pipeline (same batches):")
-    variants = {
-        "eager, no torch.compile": lambda: (ours_run(build_model(), compile_it=False), "fp32"),
-        "element-wise Dropout, eager (before)": lambda: (elementwise_dropout(build_model()), "fp32"),
-        "compiled + channels_last": lambda: (ours_run(build_model(), True, channels_last=True), "fp32"),
-        "compiled + bf16 autocast": lambda: (ours_run(build_model(), True), "bf16"),
-        "compiled, 1 thread": lambda: (ours_run(build_model(), True), "fp32"),
-    }
     threads = torch.get_num_threads()
+    variants = {  # name: (model, precision, torch threads)
+        "eager, no torch.compile": lambda: (ours_run(build_model(), compile_it=False), "fp32", threads),
+        "element-wise Dropout, eager (before)": lambda: (elementwise_dropout(build_model()), "fp32", threads),
+        "compiled + channels_last": lambda: (ours_run(build_model(), True, channels_last=True), "fp32", threads),
+        "compiled + bf16 autocast": lambda: (ours_run(build_model(), True), "bf16", threads),
+        "compiled, 1 thread": lambda: (ours_run(build_model(), True), "fp32", 1),
+    }
     for name, make in variants.items():
         try:
             torch.manual_seed(0)
-            m, prec = make()
-            torch.set_num_threads(1 if "1 thread" in name else threads)
+            m, prec, n_threads = make()
+            torch.set_num_threads(n_threads)
             v, _ = time_ours(m, data, cfg, args.batches, args.warmup, prec)
             print(f"  {name:<38}: {v:8.0f} images/s ({v / ours:.2f}x the default pipeline)")
         except Exception as e:  # a variant this machine cannot run is reported, not fatal

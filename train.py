@@ -94,7 +94,7 @@ def main(argv=None) -> int:
         out.mkdir(parents=True, exist_ok=True)
         data = utils.load_data(cfg)
         history = utils.fit(cfg, data=data, checkpoint=ckpt, resume=args.resume, progress=not args.quiet)
-    except (utils.DataError, ValueError, OSError) as e:
+    except (utils.DataError, utils.CompileError, ValueError, OSError) as e:
         sys.exit(f"train.py: error: {e}")
     utils.save_json(history, out / "history.json")
     if not history["epochs"]:

@@ -159,6 +159,10 @@ def pick_compile(name: str, device: torch.device) -> bool:
     return name == "on" or (name == "auto" and device.type in ("cpu", "cuda"))
 
 
+class CompileError(RuntimeError):
+    """torch.compile failed on this machine; the message says how to train without it."""
+
+
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
@@ -418,8 +422,10 @@ def train_epoch(model: nn.Module, data: Data, optimizer, cfg: Config, generator:
     n = len(data.train_y)
     device = data.train_x.device
     total_loss, correct, seen = 0.0, 0, 0
-    bar = tqdm(total=n, desc=desc, unit="img", disable=not progress, leave=False, dynamic_ncols=True)
-    for idx in batches(n, cfg.batch_size, generator, drop_last=True):
+    todo = list(batches(n, cfg.batch_size, generator, drop_last=True))
+    bar = tqdm(total=sum(map(len, todo)), desc=desc, unit="img", disable=not progress, leave=False,
+               dynamic_ncols=True)
+    for idx in todo:
         idx = idx.to(device)
         x = data.train_x[idx].unsqueeze(1).float().div_(255)
         if cfg.rotation or cfg.shift:
@@ -604,7 +610,7 @@ def fit(cfg: Config, model: nn.Module | None = None, data: Data | None = None,
                 save_checkpoint(checkpoint, model, cfg, data, history, optimizer, scheduler, generator)
     except Exception as e:
         if run is not model and type(e).__module__.startswith(("torch._dynamo", "torch._inductor")):
-            raise RuntimeError(f"torch.compile failed on {device} ({type(e).__name__}: {str(e).splitlines()[0]}); "
+            raise CompileError(f"torch.compile failed on {device} ({type(e).__name__}: {str(e).splitlines()[0]}); "
                                "train without it: config compile='off' (train.py --compile off)") from e
         raise
     except KeyboardInterrupt:

@@ -242,5 +242,5 @@ def test_a_failing_compile_says_how_to_train_without_it(data_dir, small_data, mo
             raise dynamo_exc.BackendCompilerFailed(None, RuntimeError("no working C++ compiler"), None)
 
     monkeypatch.setattr(torch, "compile", lambda model, **kw: Broken(model))
-    with pytest.raises(RuntimeError, match="compile='off'.*--compile off"):
+    with pytest.raises(utils.CompileError, match="compile='off'.*--compile off"):
         run(small_cfg(data_dir, epochs=1, compile="on"), small_data)
