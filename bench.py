@@ -38,7 +38,7 @@ def run_seed(cfg: utils.Config, out: Path, threads: int) -> dict:
     ckpt = out / f"seed-{cfg.seed}.pt"
     history = utils.fit(cfg, checkpoint=ckpt, resume=True, progress=False,
                         log=lambda line: print(f"{tag} {line}", flush=True))
-    record = {**history, "threads": threads, "cpu": platform.processor() or platform.machine()}
+    record = {**history, "cpu": platform.processor() or platform.machine()}  # history has the thread count
     if len(history["epochs"]) == cfg.epochs:
         utils.save_json(record, out / f"seed-{cfg.seed}.json")
     return record

@@ -141,7 +141,7 @@ def main():
     def ours_run(model, compile_it=compiled, channels_last=False):
         if channels_last:
             model = model.to(memory_format=torch.channels_last)
-        return torch.compile(model, dynamic=False) if compile_it else model
+        return utils.compile_model(model, compile_it)
 
     data = utils.load_data(cfg)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.batches} batches of "

@@ -159,6 +159,15 @@ def pick_compile(name: str, device: torch.device) -> bool:
     return name == "on" or (name == "auto" and device.type in ("cpu", "cuda"))
 
 
+def compile_model(model: nn.Module, on: bool) -> nn.Module:
+    """`model` under torch.compile (sharing its parameters), or `model` itself when `on` is false.
+
+    Static shapes: every training batch has one size (train_epoch drops the short last one), so one
+    graph serves training and one each evaluation batch size.
+    """
+    return torch.compile(model, dynamic=False) if on else model
+
+
 class CompileError(RuntimeError):
     """torch.compile failed on this machine; the message says how to train without it."""
 
@@ -566,10 +575,10 @@ def fit(cfg: Config, model: nn.Module | None = None, data: Data | None = None,
         threshold=cfg.plateau_threshold, min_lr=cfg.min_lr)
     generator = torch.Generator().manual_seed(cfg.seed)  # shuffling and augmentation
     # The compiled wrapper shares the model's parameters; checkpoints save the plain model.
-    run = torch.compile(model, dynamic=False) if pick_compile(cfg.compile, device) else model
+    run = compile_model(model, pick_compile(cfg.compile, device))
+    how = {"precision": precision, "compiled": run is not model, "threads": torch.get_num_threads()}
     history = {"params": count_parameters(model), "config": cfg.to_dict(), "seconds": 0.0,
-               "device": str(device), "precision": precision, "compiled": run is not model,
-               "threads": torch.get_num_threads(), "torch": str(torch.__version__), "epochs": []}
+               "device": str(device), **how, "torch": str(torch.__version__), "epochs": []}
     if resume and checkpoint and Path(checkpoint).is_file():
         state = load_checkpoint(checkpoint)
         check_compatible(state, model, cfg.dataset)
@@ -584,8 +593,7 @@ def fit(cfg: Config, model: nn.Module | None = None, data: Data | None = None,
         generator.set_state(state["rng"]["generator"])
         if state["rng"]["cuda"] is not None and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state["rng"]["cuda"])
-        history = {**state["history"], "config": cfg.to_dict(), "precision": precision,
-                   "compiled": run is not model, "threads": torch.get_num_threads()}
+        history = {**state["history"], "config": cfg.to_dict(), **how}
         log(f"resumed from {checkpoint} after epoch {len(history['epochs'])}")
     elif resume:
         log(f"no checkpoint at {checkpoint} yet: starting from epoch 1")
