@@ -36,7 +36,7 @@ HELP = {
     "data_dir": "data folder; the files are looked for in DATA_DIR/MNIST/raw (or FashionMNIST/raw)",
     "train_subset": "train on only this many images ('none': all)",
     "eval_batch_size": "batch size for evaluation",
-    "precision": "auto (bf16 where the CPU or GPU does it natively, else fp32), fp32 or bf16",
+    "precision": "auto (bf16 on a CPU that does it natively, else fp32), fp32 or bf16",
     "compile": "torch.compile the model: auto (on CPU and CUDA), on or off",
 }
 

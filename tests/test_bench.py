@@ -39,3 +39,16 @@ def test_speed_profile_lists_operators(data_dir):
     r = py("bench_speed.py", "--data-dir", data_dir, "--batches", 2, "--warmup", 1, "--profile")
     assert r.returncode == 0, r.stderr
     assert "3 training steps" in r.stdout and "Self CPU" in r.stdout and "convolution" in r.stdout
+
+
+def test_without_batchnorm_removes_every_batchnorm_and_keeps_shapes():
+    import torch
+    from torch import nn
+
+    from bench_speed import without_batchnorm
+    from model import build_model
+
+    model = without_batchnorm(build_model()).eval()
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in model.modules())
+    assert sum(isinstance(m, nn.Identity) for m in model.modules()) == 6  # one per 3x3 block
+    assert model(torch.zeros(2, 1, 28, 28)).shape == (2, 10)

@@ -226,6 +226,9 @@ def test_auto_precision_and_compile_follow_the_hardware(monkeypatch):
     monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: True, raising=False)
     assert utils.pick_precision("auto", cpu) == "bf16"
     assert utils.pick_precision("auto", torch.device("mps")) == "fp32"
+    assert utils.pick_precision("auto", torch.device("cuda")) == "fp32"  # bf16 held on fewer GPU seeds
+    assert utils.pick_precision("bf16", torch.device("cuda")) == "bf16"
+    assert utils.Config().precision == "auto"
     assert utils.pick_compile("auto", cpu) and not utils.pick_compile("auto", torch.device("mps"))
     assert not utils.pick_compile("off", cpu) and utils.pick_compile("on", torch.device("mps"))
 
