@@ -125,6 +125,13 @@ def elementwise_dropout(model):
     return model
 
 
+def fresh_compile():
+    """Forget every compiled graph, so that the next variant compiles its own as a new process would.
+    Without this the variants (other shapes, precisions and thread counts of one `Net.forward`) would
+    reach dynamo's recompile limit, past which it quietly runs the model eagerly."""
+    torch._dynamo.reset()
+
+
 def without_batchnorm(model):
     """The network with every BatchNorm2d replaced by Identity. Folding an inference BatchNorm into the
     next convolution (exact here: ReLU sits between a conv and its BatchNorm, and the next conv has no
@@ -205,6 +212,7 @@ def main():
     }
     for name, make in variants.items():
         try:
+            fresh_compile()
             torch.manual_seed(0)
             m, prec, n_threads = make()
             torch.set_num_threads(n_threads)
@@ -216,6 +224,7 @@ def main():
     eval_variants = {"evaluation, eager": build_model(),
                      "evaluation, BatchNorm removed": ours_run(without_batchnorm(build_model()))}
     for name, m in eval_variants.items():
+        fresh_compile()
         t, _ = time_eval(m, data.test_x, data.test_y, data, cfg.eval_batch_size, precision)
         print(f"  {name:<38}: {t:8.2f} s for the 10,000 test images in batches of {cfg.eval_batch_size} "
               f"({ev / t:.2f}x the default evaluation)")

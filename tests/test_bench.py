@@ -35,6 +35,16 @@ def test_speed_benchmark_runs_both_pipelines(data_dir):
         assert needle in r.stdout
 
 
+def test_speed_variants_all_run_and_none_falls_back_to_eager(data_dir):
+    r = py("bench_speed.py", "--data-dir", data_dir, "--batches", 2, "--warmup", 1)
+    assert r.returncode == 0, r.stderr
+    for needle in ("eager, no torch.compile", "compiled + channels_last", "compiled, 1 thread",
+                   "evaluation, BatchNorm removed"):
+        assert needle in r.stdout
+    assert "failed" not in r.stdout
+    assert "recompile_limit" not in r.stderr  # past it, dynamo would run a "compiled" variant eagerly
+
+
 def test_speed_profile_lists_operators(data_dir):
     r = py("bench_speed.py", "--data-dir", data_dir, "--batches", 2, "--warmup", 1, "--profile")
     assert r.returncode == 0, r.stderr
