@@ -136,8 +136,9 @@ def pick_device(name: str = "auto") -> torch.device:
 def pick_precision(name: str, device: torch.device) -> str:
     """'fp32' or 'bf16'. auto picks bf16 only on a CPU with native bf16 instructions (AVX512-BF16 or
     AMX), where it was measured faster and held the accuracy target on as many seeds as fp32 (README,
-    "bf16 on the CPU"); emulated bf16 would be slower than fp32. On CUDA auto stays fp32: there bf16
-    held on 3 of 8 seeds against fp32's 5 of 7 (README, "On a GPU"); ask for "bf16" to use it anyway."""
+    "Ten seeds, the default on this CPU"); emulated bf16 would be slower than fp32. On CUDA auto stays
+    fp32: there bf16 held on 3 of 8 seeds against fp32's 5 of 7 (README, "On a GPU"); ask for "bf16" to
+    use it anyway."""
     if name != "auto":
         return name
     if device.type == "cpu":
