@@ -116,13 +116,18 @@ def profile(run, data, cfg, batches, warmup, precision):
     print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=20))
 
 
-def elementwise_dropout(model):
-    """The same network with the element-wise Dropout this project used before Dropout2d."""
+def replace_modules(model, kind, make):
+    """`model` with every submodule of type `kind` replaced by make(that submodule)."""
     for block in model.modules():
         for name, child in block.named_children():
-            if isinstance(child, nn.Dropout2d):
-                setattr(block, name, nn.Dropout(child.p))
+            if isinstance(child, kind):
+                setattr(block, name, make(child))
     return model
+
+
+def elementwise_dropout(model):
+    """The same network with the element-wise Dropout this project used before Dropout2d."""
+    return replace_modules(model, nn.Dropout2d, lambda d: nn.Dropout(d.p))
 
 
 def fresh_compile():
@@ -136,11 +141,7 @@ def without_batchnorm(model):
     """The network with every BatchNorm2d replaced by Identity. Folding an inference BatchNorm into the
     next convolution (exact here: ReLU sits between a conv and its BatchNorm, and the next conv has no
     padding) would leave this much work, so its evaluation time bounds what folding could save."""
-    for block in model.modules():
-        for name, child in block.named_children():
-            if isinstance(child, nn.BatchNorm2d):
-                setattr(block, name, nn.Identity())
-    return model
+    return replace_modules(model, nn.BatchNorm2d, lambda _: nn.Identity())
 
 
 def main():
