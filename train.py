@@ -25,8 +25,13 @@ HELP = {
     "dropout": "channel dropout (Dropout2d) after every 3x3 block, in [0, 1)",
     "rotation": "max random rotation in degrees (0: none)",
     "shift": "max random shift in pixels (0: none)",
-    "val_size": "training images held out as the validation set the LR scheduler watches (0: it watches "
-                "the training loss)",
+    "val_size": "training images held out as the validation set the LR scheduler watches (0: train on all "
+                "of them; the scheduler watches the clean training images instead)",
+    "clean_size": "fixed training images evaluated un-augmented in eval mode: the scheduler's signal when "
+                  "val_size is 0, and what BatchNorm is recalibrated on",
+    "bn_recalibrate": "on: recompute BatchNorm statistics on the clean training images, dropout off, before "
+                      "each evaluation",
+    "label_smoothing": "label smoothing of the training loss, in [0, 1)",
     "plateau_factor": "ReduceLROnPlateau: factor the LR is multiplied by on a plateau",
     "plateau_patience": "ReduceLROnPlateau: epochs without progress before the LR drops",
     "plateau_threshold": "ReduceLROnPlateau: relative improvement that counts as progress",

@@ -45,7 +45,10 @@ class Config:
     dropout: float = 0.05
     rotation: float = 7.0             # max random rotation, degrees, drawn per training image
     shift: float = 2.0                # max random shift, pixels, drawn per training image and axis
-    val_size: int = 5000              # training images held out for ReduceLROnPlateau; 0: it watches train loss
+    val_size: int = 5000              # training images held out for ReduceLROnPlateau; 0: it watches clean_size
+    clean_size: int = 5000            # fixed training images seen un-augmented in eval mode (see fit)
+    bn_recalibrate: str = "off"       # on: recompute BatchNorm statistics on the clean images, dropout off
+    label_smoothing: float = 0.0      # of the training loss only; evaluation losses stay plain cross-entropy
     plateau_factor: float = 0.5
     plateau_patience: int = 0
     plateau_threshold: float = 0.02   # relative improvement of the val loss that counts as progress
@@ -75,7 +78,7 @@ class Config:
         for name in ("epochs", "batch_size", "eval_batch_size"):
             if not is_int(getattr(self, name)) or getattr(self, name) < 1:
                 bad(name, "must be a positive integer")
-        for name in ("val_size", "plateau_patience", "seed"):
+        for name in ("val_size", "clean_size", "plateau_patience", "seed"):
             if not is_int(getattr(self, name)) or getattr(self, name) < 0:
                 bad(name, "must be an integer >= 0")
         for name in ("lr", "min_lr", "plateau_threshold"):
@@ -86,6 +89,13 @@ class Config:
                 bad(name, "must be a finite number >= 0")
         if not is_num(self.dropout) or not 0 <= self.dropout < 1:
             bad("dropout", "must be in [0, 1)")
+        if not is_num(self.label_smoothing) or not 0 <= self.label_smoothing < 1:
+            bad("label_smoothing", "must be in [0, 1)")
+        if self.bn_recalibrate not in ("on", "off"):
+            bad("bn_recalibrate", "must be on or off")
+        if self.clean_size == 0 and (self.val_size == 0 or self.bn_recalibrate == "on"):
+            bad("clean_size", "must be > 0 when val_size is 0 (the scheduler watches these images) "
+                              "or bn_recalibrate is on")
         if not is_num(self.plateau_factor) or not 0 < self.plateau_factor < 1:
             bad("plateau_factor", "must be in (0, 1)")
         if self.train_subset is not None and (not is_int(self.train_subset) or self.train_subset < 1):
@@ -443,7 +453,7 @@ def train_epoch(model: nn.Module, data: Data, optimizer, cfg: Config, generator:
         x, y = normalize(x, data.mean, data.std), data.train_y[idx]
         with autocast(device, precision):
             logits = model(x).float()
-        loss = F.cross_entropy(logits, y)
+        loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -475,6 +485,34 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, mean: float, st
     correct = int((pred == y).sum())
     return {"loss": F.cross_entropy(logits, y).item(), "acc": 100 * correct / len(y),
             "correct": correct, "n": len(y), "pred": pred}
+
+
+@torch.no_grad()
+def recalibrate_bn(model: nn.Module, x: torch.Tensor, mean: float, std: float, batch_size: int = 500,
+                   precision: str = "fp32") -> None:
+    """Recompute every BatchNorm's running mean and variance on uint8 images x, with dropout off.
+
+    During training BatchNorm averages statistics of augmented (rotated, shifted, so resampled and
+    slightly blurred) images with channels dropped; evaluation sees clean images and no dropout. Fed
+    clean training images with dropout off, BatchNorm's statistics match what it meets at test time.
+    torch.optim.swa_utils.update_bn does the work (an exact average over x); it puts the model in
+    training mode, so dropout is switched off by its rate for the duration. Pass the plain model, not
+    its compiled wrapper (the wrapper shares these modules, and would compile a graph for this pass).
+    """
+    from torch.optim.swa_utils import update_bn
+    dropouts = [m for m in model.modules() if isinstance(m, nn.modules.dropout._DropoutNd)]
+    rates = [m.p for m in dropouts]
+    device = next(model.parameters()).device
+    try:
+        for m in dropouts:
+            m.p = 0.0
+        with autocast(device, precision):
+            update_bn((normalize(x[i:i + batch_size].to(device), mean, std) for i in range(0, len(x), batch_size)),
+                      model)
+    finally:
+        for m, p in zip(dropouts, rates):
+            m.p = p
+    model.eval()
 
 
 # ----------------------------------------------------------------------------------------------
@@ -558,8 +596,11 @@ def fit(cfg: Config, model: nn.Module | None = None, data: Data | None = None,
         log=print) -> dict:
     """Train with Adam and ReduceLROnPlateau; return the history (the schema of history.json).
 
-    The scheduler steps on the validation loss (or, with val_size=0, the training loss), never on the
-    test set, which is only reported. With `checkpoint`, a checkpoint is written after every epoch; with
+    The scheduler steps on the validation loss, never on the test set, which is only reported. With
+    val_size=0 all training images are trained on, and the scheduler steps instead on the loss of the
+    first clean_size of them (a seeded random subset) seen un-augmented in eval mode: a clean signal
+    that, unlike the augmented training loss, levels off. With bn_recalibrate on, BatchNorm statistics are
+    recomputed on those same clean images before every evaluation, so the checkpoint holds them too. With `checkpoint`, a checkpoint is written after every epoch; with
     `resume`, the run continues from it. Ctrl-C stops after the last completed epoch, whose checkpoint
     is on disk, and returns the history so far.
     """
@@ -604,12 +645,18 @@ def fit(cfg: Config, model: nn.Module | None = None, data: Data | None = None,
             lr = optimizer.param_groups[0]["lr"]
             train = train_epoch(run, data, optimizer, cfg, generator, progress, f"epoch {epoch}/{cfg.epochs}",
                                 precision)
+            clean_x, clean_y = data.train_x[:cfg.clean_size], data.train_y[:cfg.clean_size]
+            if cfg.bn_recalibrate == "on":
+                recalibrate_bn(model, clean_x, data.mean, data.std, cfg.eval_batch_size, precision)
             val = evaluate(run, data.val_x, data.val_y, data.mean, data.std, cfg.eval_batch_size, precision) \
                 if len(data.val_y) else None
+            clean = None if val else evaluate(run, clean_x, clean_y, data.mean, data.std, cfg.eval_batch_size,
+                                              precision)
             test = evaluate(run, data.test_x, data.test_y, data.mean, data.std, cfg.eval_batch_size, precision)
-            scheduler.step(val["loss"] if val else train["loss"])
+            scheduler.step(val["loss"] if val else clean["loss"])
             row = {"epoch": epoch, "train_loss": train["loss"], "train_acc": train["acc"],
                    "val_loss": val["loss"] if val else None, "val_acc": val["acc"] if val else None,
+                   "clean_loss": clean["loss"] if clean else None, "clean_acc": clean["acc"] if clean else None,
                    "test_loss": test["loss"], "test_acc": test["acc"], "lr": lr,
                    "seconds": time.perf_counter() - start}
             history["epochs"].append(row)
@@ -630,6 +677,8 @@ def fit(cfg: Config, model: nn.Module | None = None, data: Data | None = None,
 
 def format_epoch(row: dict) -> str:
     val = f"val loss {row['val_loss']:.4f} acc {row['val_acc']:.2f}% | " if row.get("val_loss") is not None else ""
+    if row.get("clean_loss") is not None:
+        val = f"clean train loss {row['clean_loss']:.4f} acc {row['clean_acc']:.2f}% | "
     return (f"epoch {row['epoch']:2d} | lr {row['lr']:.2e} | train loss {row['train_loss']:.4f} acc "
             f"{row['train_acc']:.2f}% | {val}test loss {row['test_loss']:.4f} acc {row['test_acc']:.2f}% | "
             f"{row['seconds']:.1f}s")
@@ -721,7 +770,7 @@ def plot_history(history: dict):
     import matplotlib.pyplot as plt
     ep = [r["epoch"] for r in history["epochs"]]
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 4))
-    for split in ("train", "val", "test"):
+    for split in ("train", "val", "clean", "test"):
         if history["epochs"] and history["epochs"][0].get(f"{split}_loss") is not None:
             a1.plot(ep, [r[f"{split}_loss"] for r in history["epochs"]], marker=".", label=split)
             a2.plot(ep, [r[f"{split}_acc"] for r in history["epochs"]], marker=".", label=split)
