@@ -12,7 +12,8 @@ BAD = [
     ("dataset", "cifar10"), ("val_size", -1), ("plateau_factor", 1.0), ("plateau_patience", -1),
     ("train_subset", 0), ("rotation", -1.0), ("shift", float("inf")), ("seed", -1), ("data_dir", ""),
     ("weight_decay", -1e-4), ("min_lr", -1.0), ("eval_batch_size", 0), ("precision", "fp16"),
-    ("compile", True), ("compile", "yes"),
+    ("compile", True), ("compile", "yes"), ("bn_recalibrate", "yes"), ("bn_recalibrate", True),
+    ("label_smoothing", 1.0), ("label_smoothing", -0.1), ("clean_size", -1),
 ]
 
 
@@ -20,6 +21,13 @@ BAD = [
 def test_bad_value_names_the_field(field, value):
     with pytest.raises(ValueError, match=f"'{field}'"):
         Config(**{field: value})
+
+
+def test_clean_size_zero_only_when_nothing_needs_the_clean_images():
+    Config(clean_size=0, val_size=5000, bn_recalibrate="off")
+    for kw in ({"val_size": 0, "bn_recalibrate": "off"}, {"val_size": 5000, "bn_recalibrate": "on"}):
+        with pytest.raises(ValueError, match="'clean_size'"):
+            Config(clean_size=0, **kw)
 
 
 def test_defaults_are_valid_and_round_trip():

@@ -1,4 +1,5 @@
 import copy
+import dataclasses
 
 import pytest
 import torch
@@ -90,8 +91,79 @@ def test_scheduler_never_sees_the_test_set(data_dir, small_data):
     assert len({r["lr"] for r in a["epochs"]}) > 1, "patience 0 on a tiny set should lower the LR"
 
 
-def test_interrupted_run_resumes_to_the_same_history(data_dir, small_data, tmp_path, monkeypatch):
-    cfg = small_cfg(data_dir, epochs=3)
+def no_val(data):
+    """The same data with every non-test image trained on, as with val_size=0."""
+    return dataclasses.replace(data, val_x=data.val_x[:0], val_y=data.val_y[:0])
+
+
+CLEAN = dict(val_size=0, clean_size=300, bn_recalibrate="on")
+
+
+def test_recalibration_and_clean_signal_never_read_the_test_set(data_dir, small_data, tmp_path):
+    cfg = small_cfg(data_dir, epochs=3, plateau_threshold=0.5, **CLEAN)
+    data = no_val(small_data)
+    noise = dataclasses.replace(data, test_x=torch.randint(0, 256, data.test_x.shape, dtype=torch.uint8),
+                                test_y=data.test_y[torch.randperm(len(data.test_y))])
+    a = run(cfg, data, checkpoint=tmp_path / "a.pt")
+    b = run(cfg, noise, checkpoint=tmp_path / "b.pt")
+    for key in ("lr", "train_loss", "clean_loss", "clean_acc"):
+        assert [r[key] for r in a["epochs"]] == [r[key] for r in b["epochs"]], key
+    assert a["epochs"][-1]["test_acc"] > b["epochs"][-1]["test_acc"]
+    assert len({r["lr"] for r in a["epochs"]}) > 1, "the clean loss should drive the scheduler"
+    wa, wb = (utils.load_checkpoint(tmp_path / f"{k}.pt")["model"] for k in "ab")
+    assert all(torch.equal(wa[k], wb[k]) for k in wa), "weights and BatchNorm statistics must not see the test set"
+
+
+def test_recalibration_sets_exact_clean_statistics_with_dropout_off(small_data):
+    torch.manual_seed(0)
+    model = build_model(dropout=0.5)
+    model.train()(utils.normalize(small_data.train_x[:64], small_data.mean, small_data.std))  # stats drift
+    x = small_data.train_x[:300]
+    utils.recalibrate_bn(model, x, small_data.mean, small_data.std, batch_size=100)
+    assert not model.training and all(m.p == 0.5 for m in model.modules() if isinstance(m, nn.Dropout2d))
+    with torch.no_grad():
+        act = model.features[0][:2](utils.normalize(x, small_data.mean, small_data.std))  # conv, ReLU
+        bn = model.features[0][2]
+        assert torch.allclose(bn.running_mean, act.mean((0, 2, 3)), atol=1e-5)
+        assert torch.allclose(bn.running_var, act.var((0, 2, 3)), rtol=1e-3)
+        # deeper layers: dropout off means the second block sees the first block's output without dropout
+        # (normalised there by each batch's own statistics, hence the looser tolerance)
+        act2 = model.features[1][:2](model.features[0](utils.normalize(x, small_data.mean, small_data.std)))
+        assert torch.allclose(model.features[1][2].running_mean, act2.mean((0, 2, 3)), atol=1e-3)
+        model.features[0][3].p = 0.5
+        dropped = model.features[1][:2](model.train().features[0](utils.normalize(x, small_data.mean,
+                                                                                    small_data.std)))
+        assert not torch.allclose(model.features[1][2].running_mean, dropped.mean((0, 2, 3)), atol=1e-3)
+
+
+def test_checkpoint_holds_recalibrated_statistics_and_predict_uses_them(data_dir, small_data, tmp_path):
+    cfg = small_cfg(data_dir, epochs=2, **CLEAN)
+    data = no_val(small_data)
+    h = run(cfg, data, checkpoint=tmp_path / "c.pt")
+    state = utils.load_checkpoint(tmp_path / "c.pt")
+    model = build_model()
+    model.load_state_dict(state["model"])
+    again = copy.deepcopy(model)
+    utils.recalibrate_bn(again, data.train_x[:300], data.mean, data.std)
+    for (k, v), w in zip(model.state_dict().items(), again.state_dict().values()):
+        if "running" in k:
+            assert torch.allclose(v, w, atol=1e-6), k
+    out = utils.evaluate(model, data.test_x, data.test_y, data.mean, data.std)
+    assert out["acc"] == pytest.approx(h["epochs"][-1]["test_acc"])
+    assert torch.equal(utils.predict(tmp_path / "c.pt", data.test_x)[0], out["pred"])
+
+
+def test_label_smoothing_reaches_the_training_loss(data_dir, small_data):
+    plain = run(small_cfg(data_dir, epochs=1), small_data)
+    smooth = run(small_cfg(data_dir, epochs=1, label_smoothing=0.2), small_data)
+    assert smooth["epochs"][0]["train_loss"] > plain["epochs"][0]["train_loss"]
+
+
+@pytest.mark.parametrize("extra", [{}, CLEAN], ids=["val-split", "all-images-recalibrated"])
+def test_interrupted_run_resumes_to_the_same_history(data_dir, small_data, tmp_path, monkeypatch, extra):
+    cfg = small_cfg(data_dir, epochs=3, **extra)
+    if extra:
+        small_data = no_val(small_data)
     whole = run(cfg, small_data, checkpoint=tmp_path / "whole.pt")
     real, calls = utils.train_epoch, []
 
