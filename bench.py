@@ -25,6 +25,8 @@ from pathlib import Path
 
 import torch
 
+import dataset
+import plots
 import utils
 from train import Parser, add_config_args, config_from_args
 
@@ -118,7 +120,7 @@ def main(argv=None) -> int:
     configs = [config_from_args(args, "bench.py", seed=s) for s in args.seeds]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    utils.ensure_files(base.data_dir, base.dataset)  # once, before the workers start
+    dataset.ensure_files(base.data_dir, base.dataset)  # once, before the workers start
     threads = args.threads or max(1, (os.cpu_count() or 1) // args.jobs)
 
     records, todo = {}, []
@@ -153,7 +155,7 @@ def main(argv=None) -> int:
     (out / "summary.md").write_text(summary)
     import matplotlib
     matplotlib.use("Agg")
-    utils.plot_seeds({f"seed {s}": r for s, r in sorted(records.items())}, TARGET).savefig(out / "seeds.png", dpi=100)
+    plots.plot_seeds({f"seed {s}": r for s, r in sorted(records.items())}, TARGET).savefig(out / "seeds.png", dpi=100)
     print(summary)
     print(f"wrote {out}/summary.md, {out}/seeds.png and one seed-N.json per seed")
     return 0

@@ -28,6 +28,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 from torchvision import datasets, transforms
 
+import dataset
 import utils
 from model import build_model, count_parameters
 
@@ -164,7 +165,7 @@ def main():
             model = model.to(memory_format=torch.channels_last)
         return utils.compile_model(model, compile_it)
 
-    data = utils.load_data(cfg)
+    data = dataset.load_data(cfg)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.batches} batches of "
           f"{cfg.batch_size} after {args.warmup} warm-up batches; this project: "
           f"{'torch.compile' if compiled else 'eager'}, {precision}")

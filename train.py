@@ -12,6 +12,8 @@ import dataclasses
 import sys
 from pathlib import Path
 
+import dataset
+import plots
 import utils
 from model import build_model
 
@@ -32,6 +34,8 @@ HELP = {
     "bn_recalibrate": "on: recompute BatchNorm statistics on the clean training images, dropout off, before "
                       "each evaluation",
     "label_smoothing": "label smoothing of the training loss, in [0, 1)",
+    "ema": "per-step decay of an exponential moving average of the weights, which is evaluated and saved "
+           "(0: off; needs --bn-recalibrate on)",
     "plateau_factor": "ReduceLROnPlateau: factor the LR is multiplied by on a plateau",
     "plateau_patience": "ReduceLROnPlateau: epochs without progress before the LR drops",
     "plateau_threshold": "ReduceLROnPlateau: relative improvement that counts as progress",
@@ -97,9 +101,9 @@ def main(argv=None) -> int:
         sys.exit(f"train.py: error: {out} already holds a run; pass --resume to continue it, or choose another --out")
     try:
         out.mkdir(parents=True, exist_ok=True)
-        data = utils.load_data(cfg)
+        data = dataset.load_data(cfg)
         history = utils.fit(cfg, data=data, checkpoint=ckpt, resume=args.resume, progress=not args.quiet)
-    except (utils.DataError, utils.CompileError, ValueError, OSError) as e:
+    except (dataset.DataError, utils.CompileError, ValueError, OSError) as e:
         sys.exit(f"train.py: error: {e}")
     utils.save_json(history, out / "history.json")
     if not history["epochs"]:
@@ -110,11 +114,11 @@ def main(argv=None) -> int:
     model = build_model(cfg.model, cfg.dropout, num_classes=len(data.classes))
     model.load_state_dict(state["model"])
     test = utils.evaluate(model, data.test_x, data.test_y, data.mean, data.std, precision=history["precision"])
-    cm = utils.confusion_matrix(data.test_y, test["pred"], len(data.classes))
+    cm = plots.confusion_matrix(data.test_y, test["pred"], len(data.classes))
     utils.save_json({"classes": data.classes, "matrix": cm.tolist(),
-                     "per_class_acc": utils.per_class_accuracy(cm)}, out / "confusion.json")
-    utils.plot_history(history).savefig(out / "curves.png", dpi=100)
-    utils.plot_confusion(cm, data.classes).savefig(out / "confusion.png", dpi=100)
+                     "per_class_acc": plots.per_class_accuracy(cm)}, out / "confusion.json")
+    plots.plot_history(history).savefig(out / "curves.png", dpi=100)
+    plots.plot_confusion(cm, data.classes).savefig(out / "confusion.png", dpi=100)
     done = len(history["epochs"]) == cfg.epochs
     last = history["epochs"][-1]
     print(f"{'done' if done else 'stopped'}: {len(history['epochs'])} epochs, test acc {last['test_acc']:.2f}%, "

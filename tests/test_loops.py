@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+import plots
 import utils
 from model import build_model
 
@@ -61,9 +62,9 @@ def test_evaluate_counts_correctly_on_a_known_case():
     out = utils.evaluate(Fixed(), x, y, mean=0.0, std=1 / 255, batch_size=4)
     assert out["correct"] == 7 and out["n"] == 10 and out["acc"] == pytest.approx(70.0)
     assert out["pred"].tolist() == list(range(10))
-    cm = utils.confusion_matrix(y, out["pred"], 10)
+    cm = plots.confusion_matrix(y, out["pred"], 10)
     assert cm.sum() == 10 and cm.diag().sum() == 7 and cm[0, 7] == 1
-    assert utils.per_class_accuracy(cm)[0] == pytest.approx(25.0)
+    assert plots.per_class_accuracy(cm)[0] == pytest.approx(25.0)
 
 
 def test_history_schema_and_determinism(data_dir, small_data, tmp_path):
@@ -97,10 +98,12 @@ def no_val(data):
 
 
 CLEAN = dict(val_size=0, clean_size=300, bn_recalibrate="on")
+EMA = dict(clean_size=300, bn_recalibrate="on", ema=0.9)
 
 
-def test_recalibration_and_clean_signal_never_read_the_test_set(data_dir, small_data, tmp_path):
-    cfg = small_cfg(data_dir, epochs=3, plateau_threshold=0.5, **CLEAN)
+@pytest.mark.parametrize("extra", [CLEAN, {**CLEAN, "ema": 0.9}], ids=["recalibrated", "averaged"])
+def test_recalibration_and_clean_signal_never_read_the_test_set(data_dir, small_data, tmp_path, extra):
+    cfg = small_cfg(data_dir, epochs=3, plateau_threshold=0.5, **extra)
     data = no_val(small_data)
     noise = dataclasses.replace(data, test_x=torch.randint(0, 256, data.test_x.shape, dtype=torch.uint8),
                                 test_y=data.test_y[torch.randperm(len(data.test_y))])
@@ -110,8 +113,9 @@ def test_recalibration_and_clean_signal_never_read_the_test_set(data_dir, small_
         assert [r[key] for r in a["epochs"]] == [r[key] for r in b["epochs"]], key
     assert a["epochs"][-1]["test_acc"] > b["epochs"][-1]["test_acc"]
     assert len({r["lr"] for r in a["epochs"]}) > 1, "the clean loss should drive the scheduler"
-    wa, wb = (utils.load_checkpoint(tmp_path / f"{k}.pt")["model"] for k in "ab")
-    assert all(torch.equal(wa[k], wb[k]) for k in wa), "weights and BatchNorm statistics must not see the test set"
+    for part in ("model", "trained"):
+        wa, wb = (utils.load_checkpoint(tmp_path / f"{k}.pt")[part] or {} for k in "ab")
+        assert all(torch.equal(wa[k], wb[k]) for k in wa), "weights and BatchNorm statistics must not see the test set"
 
 
 def test_recalibration_sets_exact_clean_statistics_with_dropout_off(small_data):
@@ -153,16 +157,32 @@ def test_checkpoint_holds_recalibrated_statistics_and_predict_uses_them(data_dir
     assert torch.equal(utils.predict(tmp_path / "c.pt", data.test_x)[0], out["pred"])
 
 
+def test_averaged_weights_are_reported_saved_and_predicted_and_leave_training_alone(data_dir, small_data, tmp_path):
+    plain = run(small_cfg(data_dir, epochs=3, **{**EMA, "ema": 0.0}), small_data)
+    averaged = run(small_cfg(data_dir, epochs=3, **EMA), small_data, checkpoint=tmp_path / "c.pt")
+    for key in ("lr", "train_loss", "val_loss"):
+        assert [r[key] for r in plain["epochs"]] == [r[key] for r in averaged["epochs"]], key
+    assert [r["test_acc"] for r in plain["epochs"]] == [r["raw_test_acc"] for r in averaged["epochs"]]
+    state = utils.load_checkpoint(tmp_path / "c.pt")
+    assert state["ema_steps"] == 3 * 10  # 1,000 images in batches of 100, three epochs
+    assert any(not torch.equal(state["model"][k], state["trained"][k]) for k in state["trained"])
+    model = build_model()
+    model.load_state_dict(state["model"])
+    out = utils.evaluate(model, small_data.test_x, small_data.test_y, small_data.mean, small_data.std)
+    assert out["acc"] == pytest.approx(averaged["epochs"][-1]["test_acc"])
+    assert torch.equal(utils.predict(tmp_path / "c.pt", small_data.test_x)[0], out["pred"])
+
+
 def test_label_smoothing_reaches_the_training_loss(data_dir, small_data):
     plain = run(small_cfg(data_dir, epochs=1), small_data)
     smooth = run(small_cfg(data_dir, epochs=1, label_smoothing=0.2), small_data)
     assert smooth["epochs"][0]["train_loss"] > plain["epochs"][0]["train_loss"]
 
 
-@pytest.mark.parametrize("extra", [{}, CLEAN], ids=["val-split", "all-images-recalibrated"])
+@pytest.mark.parametrize("extra", [{}, CLEAN, EMA], ids=["val-split", "all-images-recalibrated", "averaged"])
 def test_interrupted_run_resumes_to_the_same_history(data_dir, small_data, tmp_path, monkeypatch, extra):
     cfg = small_cfg(data_dir, epochs=3, **extra)
-    if extra:
+    if extra.get("val_size") == 0:
         small_data = no_val(small_data)
     whole = run(cfg, small_data, checkpoint=tmp_path / "whole.pt")
     real, calls = utils.train_epoch, []
@@ -179,8 +199,9 @@ def test_interrupted_run_resumes_to_the_same_history(data_dir, small_data, tmp_p
     monkeypatch.setattr(utils, "train_epoch", real)
     resumed = run(cfg, small_data, checkpoint=ckpt, resume=True)
     assert strip_seconds(resumed) == strip_seconds(whole)
-    a, b = utils.load_checkpoint(ckpt)["model"], utils.load_checkpoint(tmp_path / "whole.pt")["model"]
-    assert all(torch.equal(a[k], b[k]) for k in a)
+    for part in ("model", "trained"):
+        a, b = (utils.load_checkpoint(p)[part] or {} for p in (ckpt, tmp_path / "whole.pt"))
+        assert all(torch.equal(a[k], b[k]) for k in a) and a.keys() == b.keys()
     with pytest.raises(ValueError, match="lr"):
         run(small_cfg(data_dir, epochs=3, lr=0.5), small_data, checkpoint=ckpt, resume=True)
 
