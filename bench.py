@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import statistics
@@ -54,42 +55,73 @@ def done(path: Path, cfg: utils.Config) -> dict | None:
     return record if same else None
 
 
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson score interval for a rate of k in n: honest at 0 of n and n of n, where k/n +- z*se is not."""
+    if n == 0:
+        return 0.0, 1.0
+    centre, half = (k + z * z / 2) / (n + z * z), z * math.sqrt(k * (n - k) / n + z * z / 4) / (n + z * z)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def consistency(records: dict, last: int = 3, key: str = "test_acc") -> dict:
+    """Over seeds: how many hold (each of the last epochs >= TARGET), the lowest of those epochs, the finals."""
+    tails = {seed: [r[key] for r in rec["epochs"]][-last:] for seed, rec in records.items()}
+    held = sum(min(t) >= TARGET for t in tails.values())
+    return {"held": held, "n": len(tails), "interval": wilson(held, len(tails)),
+            "lowest": min(min(t) for t in tails.values()), "finals": [t[-1] for t in tails.values()],
+            "missed": sorted(seed for seed, t in tails.items() if min(t) < TARGET)}
+
+
+def consistency_line(c: dict, last: int) -> str:
+    lo, hi = c["interval"]
+    missed = f"; missed: seed {', '.join(map(str, c['missed']))}" if c["missed"] else ""
+    return (f"**{c['held']} of {c['n']}** (95% Wilson interval for the hold rate {100 * lo:.0f}% to "
+            f"{100 * hi:.0f}%); lowest of the last {last} epochs over all seeds {c['lowest']:.2f}%{missed}")
+
+
 def summarize(records: dict, last: int = 3) -> str:
-    """Markdown: per seed the last epochs and the best; mean and spread of the final accuracy."""
+    """Markdown: per seed the last epochs and the best; mean and spread of the final accuracy; how many
+    seeds hold the target, with an interval; with averaged weights, the same for the trained weights."""
     any_rec = next(iter(records.values()))
     n_ep = len(any_rec["epochs"])
     last = min(last, n_ep)
     head = [f"ep {e}" for e in range(n_ep - last + 1, n_ep + 1)]
     lines = [f"| seed | {' | '.join(head)} | best (epoch) | all last {last} >= {TARGET}% | seconds |",
              "|---:|" + "---:|" * len(head) + "---:|:---:|---:|"]
-    finals, consistent, seconds = [], 0, []
+    seconds = []
     for seed, rec in sorted(records.items()):
         accs = [r["test_acc"] for r in rec["epochs"]]
         tail = accs[-last:]
-        ok = min(tail) >= TARGET
-        consistent += ok
-        finals.append(accs[-1])
         seconds.append(rec["seconds"])
         best = max(range(len(accs)), key=accs.__getitem__)
         lines.append(f"| {seed} | " + " | ".join(f"{a:.2f}" for a in tail) +
-                     f" | {accs[best]:.2f} ({best + 1}) | {'yes' if ok else 'no'} | {rec['seconds']:.0f} |")
+                     f" | {accs[best]:.2f} ({best + 1}) | {'yes' if min(tail) >= TARGET else 'no'} | "
+                     f"{rec['seconds']:.0f} |")
+    c = consistency(records, last)
+    finals = c["finals"]
     sd = statistics.stdev(finals) if len(finals) > 1 else 0.0
     cfg = any_rec["config"]
     lines += ["",
               f"- model `{cfg['model']}`, {any_rec['params']:,} parameters, {n_ep} epochs, {len(records)} seeds",
               f"- final-epoch test accuracy: mean **{statistics.mean(finals):.2f}%**, standard deviation "
               f"{sd:.3f}, min {min(finals):.2f}%, max {max(finals):.2f}%",
-              f"- seeds with every one of the last {last} epochs >= {TARGET}%: **{consistent} of {len(records)}**",
-              f"- wall time per run: mean {statistics.mean(seconds):.0f} s (train and evaluation), "
-              f"{any_rec['device']}, {any_rec.get('threads')} thread(s) per run, {any_rec.get('precision', 'fp32')}, "
-              f"{'torch.compile' if any_rec.get('compiled') else 'eager'}, torch {any_rec['torch']}"]
+              f"- seeds with every one of the last {last} epochs >= {TARGET}%: " + consistency_line(c, last)]
+    if all(r.get("raw_test_acc") is not None for rec in records.values() for r in rec["epochs"]):
+        raw = consistency(records, last, "raw_test_acc")
+        lines.append(f"- the trained weights, without the average (the same runs): mean final "
+                     f"{statistics.mean(raw['finals']):.2f}%; holding: " + consistency_line(raw, last))
+    lines.append(f"- wall time per run: mean {statistics.mean(seconds):.0f} s (train and evaluation), "
+                 f"{any_rec['device']}, {any_rec.get('threads')} thread(s) per run, "
+                 f"{any_rec.get('precision', 'fp32')}, {'torch.compile' if any_rec.get('compiled') else 'eager'}, "
+                 f"torch {any_rec['torch']}")
     return "\n".join(lines) + "\n"
 
 
 def attempts_table(paths: list[str]) -> str:
     """Markdown, one row per run JSON (bench or train.py): the settings that were tuned, and the result."""
     keys = ("model", "lr", "batch_size", "dropout", "rotation", "shift", "val_size", "plateau_patience",
-            "plateau_factor", "plateau_threshold", "seed")
+            "plateau_factor", "plateau_threshold", "bn_recalibrate", "ema", "label_smoothing", "seed")
+    defaults = utils.Config().to_dict()  # runs made before a field existed ran with its default
     lines = ["| run | params | " + " | ".join(keys) + " | epochs | last 3 test acc | best |",
              "|---|---:|" + "---:|" * len(keys) + "---:|---|---:|"]
     for path in paths:
@@ -97,7 +129,7 @@ def attempts_table(paths: list[str]) -> str:
         cfg, accs = rec["config"], [r["test_acc"] for r in rec["epochs"]]
         name = Path(path).stem
         name = f"{Path(path).parent.name}/{name}" if name.startswith("seed-") else name  # bench's seed-N.json
-        lines.append(f"| {name} | {rec['params']:,} | " + " | ".join(str(cfg[k]) for k in keys) +
+        lines.append(f"| {name} | {rec['params']:,} | " + " | ".join(str(cfg.get(k, defaults[k])) for k in keys) +
                      f" | {len(accs)} | {', '.join(f'{a:.2f}' for a in accs[-3:])} | {max(accs):.2f} |")
     return "\n".join(lines) + "\n"
 

@@ -27,6 +27,33 @@ def test_bench_writes_runs_summary_plot_and_skips_finished_seeds(tmp_path, data_
     assert table.returncode == 0 and f"| {tmp_path.name}/seed-1 | 7,772 |" in table.stdout
 
 
+def test_wilson_interval_matches_known_values():
+    from bench import wilson
+    lo, hi = wilson(20, 20)
+    assert round(lo, 3) == 0.839 and hi == 1.0  # n of n is not a certainty: 84% to 100%
+    assert wilson(0, 10)[0] == 0.0 and round(wilson(0, 10)[1], 3) == 0.278
+    lo, hi = wilson(9, 10)
+    assert round(lo, 3) == 0.596 and round(hi, 3) == 0.982
+
+
+def test_summary_counts_misses_lowest_epoch_interval_and_trained_weights():
+    from bench import summarize
+
+    def rec(accs, raw):
+        epochs = [{"epoch": i + 1, "test_acc": a, "raw_test_acc": r} for i, (a, r) in enumerate(zip(accs, raw))]
+        return {"epochs": epochs, "seconds": 10.0, "params": 7772, "device": "cpu", "torch": "x",
+                "config": {"model": "default"}}
+    records = {1: rec([99.0, 99.45, 99.50, 99.41], [99.0, 99.39, 99.5, 99.5]),
+               2: rec([99.0, 99.39, 99.60, 99.55], [99.0, 99.45, 99.5, 99.5])}
+    text = summarize(records)
+    assert "| 1 | 99.45 | 99.50 | 99.41 | 99.50 (3) | yes |" in text and "| 2 | 99.39 | 99.60 | 99.55 |" in text
+    assert "**1 of 2** (95% Wilson interval for the hold rate 9% to 91%)" in text
+    assert "lowest of the last 3 epochs over all seeds 99.39%; missed: seed 2" in text
+    assert "mean **99.48%**" in text
+    assert "the trained weights, without the average (the same runs): mean final 99.50%" in text
+    assert "missed: seed 1" in text.split("trained weights")[1]
+
+
 def test_speed_benchmark_runs_both_pipelines(data_dir):
     r = py("bench_speed.py", "--data-dir", data_dir, "--batches", 3, "--warmup", 1, "--no-variants")
     assert r.returncode == 0, r.stderr
