@@ -1,6 +1,6 @@
 """Markdown summary of a screen's JSON lines: per candidate, seeds holding >= 99.40 in the last 3 epochs.
 
-    python results/screen-gpu/summary.py results/screen-gpu/architectures.jsonl
+    python experiments/screen-gpu/summary.py results/screen-gpu/architectures.jsonl
 """
 import collections
 import json

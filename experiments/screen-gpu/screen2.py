@@ -1,6 +1,6 @@
 """The project's own fit, default config, on CUDA: bf16 and fp32 over many seeds, 15 processes."""
 import json, os, sys, time, multiprocessing as mp
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))  # the repository
 
 def job(args):
     prec, seed, out = args

@@ -1,6 +1,6 @@
 """Accuracy screen of candidate networks, many seeds, several processes sharing one GPU."""
 import json, os, sys, time, multiprocessing as mp
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))  # the repository
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch
 from torch import nn
