@@ -382,10 +382,16 @@ def load_checkpoint(path) -> dict:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
-        lines = str(e).splitlines() or [type(e).__name__]
-        why = next((ln.strip() for ln in lines if "Unsupported global" in ln), lines[0])
-        raise ValueError(f"{path} is not a checkpoint this project can load safely: {why} "
-                         "(it is refused rather than unpickled, since arbitrary pickles can run code)") from None
+        lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()] or [type(e).__name__]
+        code = next((ln for ln in lines if "unsupported global" in ln.lower()), None)
+        if code:  # a real pickle that names a function or class to call on loading
+            raise ValueError(f"{path} is not a checkpoint this project can load safely: {code} (it is refused "
+                             "rather than unpickled, since arbitrary pickles can run code)") from None
+        # anything else (random bytes, a cut-off download, another format): torch's advice to retry with
+        # weights_only=False would be wrong here, so say what the file is not
+        detail = next((ln for ln in lines if ln.startswith("Unsupported")), lines[0].split(". ")[0])
+        raise ValueError(f"{path} is not a checkpoint: it is truncated, corrupt or in another format "
+                         f"({detail}). Train again, or copy the file again from where it was made.") from None
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"{path} is not a {CHECKPOINT_FORMAT} checkpoint")
     return state

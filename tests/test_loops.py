@@ -233,8 +233,18 @@ def test_checkpoint_that_would_run_code_is_refused(tmp_path, monkeypatch):
         utils.load_checkpoint(tmp_path / "evil.pt")
     assert not (tmp_path / "pwned").exists()
     (tmp_path / "junk.pt").write_bytes(b"not a checkpoint at all")
-    with pytest.raises(ValueError, match="junk.pt"):
+    with pytest.raises(ValueError, match="junk.pt is not a checkpoint: it is truncated, corrupt or in another"):
         utils.load_checkpoint(tmp_path / "junk.pt")
+    (tmp_path / "random.pt").write_bytes(torch.randint(0, 256, (3000,), generator=torch.Generator().manual_seed(0),
+                                                       dtype=torch.uint8).numpy().tobytes())
+    with pytest.raises(ValueError, match="truncated, corrupt") as err:
+        utils.load_checkpoint(tmp_path / "random.pt")
+    assert "weights_only" not in str(err.value) and "refused" not in str(err.value)
+    good = tmp_path / "good.pt"
+    torch.save({"format": utils.CHECKPOINT_FORMAT}, good)
+    (tmp_path / "cut.pt").write_bytes(good.read_bytes()[:200])
+    with pytest.raises(ValueError, match="cut.pt is not a checkpoint: it is truncated"):
+        utils.load_checkpoint(tmp_path / "cut.pt")
     torch.save({"weights": torch.zeros(2)}, tmp_path / "other.pt")
     with pytest.raises(ValueError, match="not a mnist-s7-checkpoint"):
         utils.load_checkpoint(tmp_path / "other.pt")
