@@ -26,9 +26,9 @@ from pathlib import Path
 
 import torch
 
-import dataset
 import plots
 import utils
+from data import ensure_files
 from train import Parser, add_config_args, config_from_args
 
 TARGET = 99.4
@@ -152,7 +152,7 @@ def main(argv=None) -> int:
     configs = [config_from_args(args, "bench.py", seed=s) for s in args.seeds]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    dataset.ensure_files(base.data_dir, base.dataset)  # once, before the workers start
+    ensure_files(base.data_dir, base.dataset)  # once, before the workers start
     threads = args.threads or max(1, (os.cpu_count() or 1) // args.jobs)
 
     records, todo = {}, []

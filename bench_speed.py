@@ -28,8 +28,8 @@ from torch import nn
 from torch.utils.data import DataLoader
 from torchvision import datasets, transforms
 
-import dataset
 import utils
+from data import load_data
 from model import build_model, count_parameters
 
 
@@ -165,7 +165,7 @@ def main():
             model = model.to(memory_format=torch.channels_last)
         return utils.compile_model(model, compile_it)
 
-    data = dataset.load_data(cfg)
+    data = load_data(cfg)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.batches} batches of "
           f"{cfg.batch_size} after {args.warmup} warm-up batches; this project: "
           f"{'torch.compile' if compiled else 'eager'}, {precision}")

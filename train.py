@@ -12,9 +12,9 @@ import dataclasses
 import sys
 from pathlib import Path
 
-import dataset
 import plots
 import utils
+from data import DataError, load_data
 from model import build_model
 
 HELP = {
@@ -101,9 +101,9 @@ def main(argv=None) -> int:
         sys.exit(f"train.py: error: {out} already holds a run; pass --resume to continue it, or choose another --out")
     try:
         out.mkdir(parents=True, exist_ok=True)
-        data = dataset.load_data(cfg)
+        data = load_data(cfg)
         history = utils.fit(cfg, data=data, checkpoint=ckpt, resume=args.resume, progress=not args.quiet)
-    except (dataset.DataError, utils.CompileError, ValueError, OSError) as e:
+    except (DataError, utils.CompileError, ValueError, OSError) as e:
         sys.exit(f"train.py: error: {e}")
     utils.save_json(history, out / "history.json")
     if not history["epochs"]:

