@@ -41,6 +41,8 @@ def plot_history(history: dict):
         if history["epochs"] and history["epochs"][0].get(f"{split}_loss") is not None:
             a1.plot(ep, [r[f"{split}_loss"] for r in history["epochs"]], marker=".", label=split)
             a2.plot(ep, [r[f"{split}_acc"] for r in history["epochs"]], marker=".", label=split)
+    if history["epochs"] and history["epochs"][0].get("raw_test_acc") is not None:  # test is the average then
+        a2.plot(ep, [r["raw_test_acc"] for r in history["epochs"]], marker=".", ls=":", label="test, trained weights")
     a1.set(title="loss", xlabel="epoch", yscale="log")
     a2.set(title="accuracy (%)", xlabel="epoch")
     if history.get("config", {}).get("dataset", "mnist") == "mnist":
