@@ -43,9 +43,9 @@ class Config:
     shift: float = 2.0                # max random shift, pixels, drawn per training image and axis
     val_size: int = 5000              # training images held out for ReduceLROnPlateau; 0: it watches clean_size
     clean_size: int = 5000            # fixed training images seen un-augmented in eval mode (see fit)
-    bn_recalibrate: str = "off"       # on: recompute BatchNorm statistics on the clean images, dropout off
+    bn_recalibrate: str = "on"        # on: recompute BatchNorm statistics on the clean images, dropout off
     label_smoothing: float = 0.0      # of the training loss only; evaluation losses stay plain cross-entropy
-    ema: float = 0.0                  # per-step decay of an average of the weights, reported and saved; 0: off
+    ema: float = 0.999                # per-step decay of an average of the weights, reported and saved; 0: off
     plateau_factor: float = 0.5
     plateau_patience: int = 0
     plateau_threshold: float = 0.02   # relative improvement of the val loss that counts as progress
