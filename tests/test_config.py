@@ -25,8 +25,8 @@ def test_bad_value_names_the_field(field, value):
 
 
 def test_clean_size_zero_only_when_nothing_needs_the_clean_images():
-    Config(clean_size=0, val_size=5000, bn_recalibrate="off")
-    for kw in ({"val_size": 0, "bn_recalibrate": "off"}, {"val_size": 5000, "bn_recalibrate": "on"}):
+    Config(clean_size=0, val_size=5000, bn_recalibrate="off", ema=0.0)
+    for kw in ({"val_size": 0, "bn_recalibrate": "off", "ema": 0.0}, {"val_size": 5000, "bn_recalibrate": "on"}):
         with pytest.raises(ValueError, match="'clean_size'"):
             Config(clean_size=0, **kw)
 

@@ -13,8 +13,9 @@ from model import build_model
 
 def small_cfg(data_dir, **kw):
     # Eager fp32 keeps these tests quick and exact; test_compiled_bf16_run covers the default path.
+    # ema 0.9: the default 0.999 averages over about 1,000 steps, and these runs take 10 to 30
     base = dict(data_dir=str(data_dir), train_subset=1000, val_size=500, epochs=3, device="cpu",
-                plateau_patience=0, batch_size=100, compile="off", precision="fp32")
+                plateau_patience=0, batch_size=100, compile="off", precision="fp32", ema=0.9)
     return utils.Config(**{**base, **kw})
 
 
@@ -97,7 +98,7 @@ def no_val(data):
     return dataclasses.replace(data, val_x=data.val_x[:0], val_y=data.val_y[:0])
 
 
-CLEAN = dict(val_size=0, clean_size=300, bn_recalibrate="on")
+CLEAN = dict(val_size=0, clean_size=300, bn_recalibrate="on", ema=0.0)
 EMA = dict(clean_size=300, bn_recalibrate="on", ema=0.9)
 
 
