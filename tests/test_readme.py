@@ -34,4 +34,4 @@ def test_readme_commands_name_files_and_options_that_exist():
                 assert re.search(rf"(?<![\w-]){option}(?![\w-])", helps[script]), \
                     f"README passes {option} to {script}, which has no such option: {line}"
                 checked += 1
-    assert len(helps) >= 3 and checked >= 10  # train.py, bench.py and bench_speed.py, with their options
+    assert {"train.py", "bench.py"} <= set(helps) and checked >= 8  # the two scripts a newcomer runs
