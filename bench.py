@@ -88,6 +88,7 @@ def summarize(records: dict, last: int = 3) -> str:
     head = [f"ep {e}" for e in range(n_ep - last + 1, n_ep + 1)]
     lines = [f"| seed | {' | '.join(head)} | best (epoch) | all last {last} >= {TARGET}% | seconds |",
              "|---:|" + "---:|" * len(head) + "---:|:---:|---:|"]
+    c = consistency(records, last)
     seconds = []
     for seed, rec in sorted(records.items()):
         accs = [r["test_acc"] for r in rec["epochs"]]
@@ -95,9 +96,8 @@ def summarize(records: dict, last: int = 3) -> str:
         seconds.append(rec["seconds"])
         best = max(range(len(accs)), key=accs.__getitem__)
         lines.append(f"| {seed} | " + " | ".join(f"{a:.2f}" for a in tail) +
-                     f" | {accs[best]:.2f} ({best + 1}) | {'yes' if min(tail) >= TARGET else 'no'} | "
+                     f" | {accs[best]:.2f} ({best + 1}) | {'no' if seed in c['missed'] else 'yes'} | "
                      f"{rec['seconds']:.0f} |")
-    c = consistency(records, last)
     finals = c["finals"]
     sd = statistics.stdev(finals) if len(finals) > 1 else 0.0
     cfg = any_rec["config"]

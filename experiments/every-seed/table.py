@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository, for bench's helpers
-from bench import TARGET, consistency, wilson  # noqa: E402
+from bench import TARGET, consistency  # noqa: E402
 
 
 def row(name: str, folder: str, column: str = "test_acc") -> str:
@@ -22,7 +22,7 @@ def row(name: str, folder: str, column: str = "test_acc") -> str:
     if not records:
         return f"| {name} | 0 | | | | | |"
     c = consistency(records, 3, column)
-    lo, hi = wilson(c["held"], c["n"])
+    lo, hi = c["interval"]
     seconds = statistics.mean(r["seconds"] for r in records.values())
     seeds = sorted(records)
     missed = ", ".join(map(str, c["missed"])) or "none"
