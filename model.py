@@ -4,14 +4,28 @@ Importing this module builds nothing and touches no data.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
-# Channel widths of the seven convolutions, in order:
-# (c1, c2, c3, squeeze, c4, c5, c6); the 1x1 head that maps c6 to the classes comes after them.
-PRESETS: dict[str, tuple[int, ...]] = {
-    "default": (8, 12, 14, 8, 12, 16, 16),  # 7,772 parameters
-    "tiny": (6, 8, 10, 6, 8, 10, 11),  # 3,624 parameters
+
+@dataclass(frozen=True)
+class Arch:
+    """A network's shape: the channel widths of its seven convolutions, in order
+    (c1, c2, c3, squeeze, c4, c5, c6; the 1x1 head that maps c6 to the classes comes after them), and the
+    padding of its six 3x3 blocks (1 keeps a block's map size, 0 shrinks it by 2 pixels)."""
+    widths: tuple[int, ...]
+    padding: tuple[int, ...] = (0, 0, 0, 0, 0, 0)
+
+
+PRESETS: dict[str, Arch] = {
+    "default": Arch((8, 12, 14, 8, 12, 16, 16)),  # 7,772 parameters
+    "tiny": Arch((6, 8, 10, 6, 8, 10, 11)),  # 3,624 parameters
+    # Larger maps for the same parameters (the every-seed screen, RESULTS.md): padding in the first
+    # block (28x28 maps there, 6x6 before the pooling at the end), or in the first two after the pool.
+    "pad-first": Arch((8, 12, 14, 8, 12, 16, 16), (1, 0, 0, 0, 0, 0)),
+    "pad-late": Arch((8, 12, 14, 8, 12, 16, 16), (0, 0, 0, 1, 1, 0)),
 }
 
 
@@ -47,24 +61,27 @@ class Net(nn.Module):
         1x1 16 -> 10    logits
     """
 
-    def __init__(self, widths: tuple[int, ...] = PRESETS["default"], dropout: float = 0.05,
-                 in_channels: int = 1, num_classes: int = 10):
+    def __init__(self, widths: tuple[int, ...] = PRESETS["default"].widths, dropout: float = 0.05,
+                 in_channels: int = 1, num_classes: int = 10, padding: tuple[int, ...] = (0,) * 6):
         super().__init__()
         if len(widths) != 7 or any(int(w) < 1 for w in widths):
             raise ValueError(f"widths must be 7 positive channel counts, got {widths!r}")
+        if len(padding) != 6 or any(int(p) not in (0, 1) for p in padding):
+            raise ValueError(f"padding must be 6 values of 0 or 1 (one per 3x3 block), got {padding!r}")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
         c1, c2, c3, sq, c4, c5, c6 = (int(w) for w in widths)
-        self.widths = (c1, c2, c3, sq, c4, c5, c6)
+        p1, p2, p3, p4, p5, p6 = (int(p) for p in padding)
+        self.widths, self.padding = (c1, c2, c3, sq, c4, c5, c6), (p1, p2, p3, p4, p5, p6)
         self.features = nn.Sequential(
-            conv_block(in_channels, c1, dropout),
-            conv_block(c1, c2, dropout),
-            conv_block(c2, c3, dropout),
+            conv_block(in_channels, c1, dropout, p1),
+            conv_block(c1, c2, dropout, p2),
+            conv_block(c2, c3, dropout, p3),
             nn.Conv2d(c3, sq, 1, bias=False),
             nn.MaxPool2d(2),
-            conv_block(sq, c4, dropout),
-            conv_block(c4, c5, dropout),
-            conv_block(c5, c6, dropout),
+            conv_block(sq, c4, dropout, p4),
+            conv_block(c4, c5, dropout, p5),
+            conv_block(c5, c6, dropout, p6),
         )
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.head = nn.Conv2d(c6, num_classes, 1, bias=False)
@@ -76,10 +93,11 @@ class Net(nn.Module):
 
 def build_model(name: str = "default", dropout: float = 0.05, in_channels: int = 1,
                 num_classes: int = 10) -> Net:
-    """A `Net` with the widths of a named preset."""
+    """A `Net` with the widths and padding of a named preset."""
     if name not in PRESETS:
         raise ValueError(f"model must be one of {sorted(PRESETS)}, got {name!r}")
-    return Net(PRESETS[name], dropout, in_channels, num_classes)
+    arch = PRESETS[name]
+    return Net(arch.widths, dropout, in_channels, num_classes, arch.padding)
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -15,10 +15,10 @@ from pathlib import Path
 import plots
 import utils
 from data import DataError, load_data
-from model import build_model
+from model import PRESETS, build_model
 
 HELP = {
-    "model": "network preset: default or tiny",
+    "model": "network preset: " + ", ".join(PRESETS),
     "dataset": "mnist or fashion-mnist",
     "epochs": "number of epochs",
     "batch_size": "training batch size",

@@ -360,7 +360,8 @@ def save_checkpoint(path, model, cfg: Config, data: Data, history: dict, optimiz
     state = {
         "format": CHECKPOINT_FORMAT,
         "config": cfg.to_dict(),
-        "arch": {"widths": list(getattr(model, "widths", [])), "classes": data.classes, "dataset": data.name},
+        "arch": {"widths": list(getattr(model, "widths", [])), "padding": list(getattr(model, "padding", [])),
+                 "classes": data.classes, "dataset": data.name},
         "normalization": {"mean": data.mean, "std": data.std},
         "model": (ema.module if ema is not None else model).state_dict(),
         "trained": model.state_dict() if ema is not None else None,
@@ -405,6 +406,10 @@ def check_compatible(state: dict, model: nn.Module, dataset: str | None = None) 
     widths = list(getattr(model, "widths", []))
     if state["arch"]["widths"] != widths:
         diffs.append(f"widths {state['arch']['widths']} in the checkpoint, {widths} here")
+    padding = list(getattr(model, "padding", []))
+    saved = state["arch"].get("padding", [0] * len(padding))  # checkpoints made before padding was a choice
+    if saved != padding:
+        diffs.append(f"padding {saved} in the checkpoint, {padding} here")
     own = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     theirs = {k: tuple(v.shape) for k, v in state["model"].items()}
     if not diffs and own != theirs:
