@@ -34,17 +34,59 @@ from train import Parser, add_config_args, config_from_args
 TARGET = 99.4
 
 
-def run_seed(cfg: utils.Config, out: Path, threads: int) -> dict:
+def run_seed(cfg: utils.Config, out: Path, threads: int, log=None, on_epoch=None) -> dict:
     """Train one seed (in a worker process), resuming from its checkpoint; return its record."""
     torch.set_num_threads(threads)
     tag = f"[{cfg.model} seed {cfg.seed}]"
     ckpt = out / f"seed-{cfg.seed}.pt"
-    history = utils.fit(cfg, checkpoint=ckpt, resume=True, progress=False,
-                        log=lambda line: print(f"{tag} {line}", flush=True))
+    history = utils.fit(cfg, checkpoint=ckpt, resume=True, progress=False, on_epoch=on_epoch,
+                        log=log or (lambda line: print(f"{tag} {line}", flush=True)))
     record = {**history, "cpu": platform.processor() or platform.machine()}  # history has the thread count
     if len(history["epochs"]) == cfg.epochs:
         utils.save_json(record, out / f"seed-{cfg.seed}.json")
     return record
+
+
+def ray_trial(params: dict) -> None:
+    """One seed as a Ray Tune trial: each epoch's metrics go to Tune; the files go to params["out"]."""
+    from ray import tune
+    if Path(params["cwd"]).is_dir():  # relative paths (--data-dir) mean what they meant to the driver
+        os.chdir(params["cwd"])
+    cfg = utils.Config.from_dict(params["config"])
+    run_seed(cfg, Path(params["out"]), params["threads"], log=lambda line: None,
+             on_epoch=lambda row: tune.report({k: v for k, v in row.items() if v is not None}))
+
+
+def run_with_ray(todo: list, out: Path, threads: int, address: str, cpus: float, gpus: float) -> None:
+    """Train the seeds in `todo` as Ray Tune trials, on a local Ray instance or a running cluster.
+
+    Each trial writes OUT/seed-N.json (and its checkpoint) itself, so `out` must be a path every Ray
+    worker can reach: on one machine any folder; on a cluster a shared one, with the code and the data
+    folder at the same path on every machine (README, "Seeds on a cluster"). A rerun trains only the
+    seeds whose JSON is missing; a seed cut short continues from its checkpoint.
+    """
+    try:
+        import ray
+        from ray import tune
+    except ImportError:
+        sys.exit("bench.py: error: --ray needs Ray, which is not installed: pip install -r requirements-ray.txt")
+    here = str(Path(__file__).resolve().parent)
+    ray.init(address=None if address == "local" else address, log_to_driver=False,
+             runtime_env={"env_vars": {"PYTHONPATH": here}})  # workers import bench, utils, model from here
+    try:
+        if gpus and not ray.cluster_resources().get("GPU"):
+            sys.exit(f"bench.py: error: --gpus-per-seed {gpus} asked for, but this Ray cluster has no GPU")
+        trainable = tune.with_resources(ray_trial, {"cpu": cpus, "gpu": gpus})
+        space = {"config": tune.grid_search([c.to_dict() for c in todo]), "out": str(out.resolve()),
+                 "threads": threads, "cwd": os.getcwd()}
+        tuner = tune.Tuner(trainable, param_space=space, run_config=tune.RunConfig(
+            name="bench", storage_path=str((out / "ray").resolve()), verbose=1))
+        results = tuner.fit()
+        for r in results:
+            if r.error:
+                print(f"seed {r.config['config']['seed']}: failed in Ray: {str(r.error).splitlines()[0]}")
+    finally:
+        ray.shutdown()
 
 
 def done(path: Path, cfg: utils.Config) -> dict | None:
@@ -144,16 +186,30 @@ def main(argv=None) -> int:
     p.add_argument("--jobs", type=int, default=2, help="seeds trained at once, in separate processes")
     p.add_argument("--threads", type=int, default=0,
                    help="torch threads per job (0: the CPU cores divided among the jobs)")
+    p.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                   help="train each seed as a Ray Tune trial: alone, on a local Ray instance; 'auto' or "
+                        "ray://HOST:PORT joins a running cluster (needs: pip install -r requirements-ray.txt)")
+    p.add_argument("--cpus-per-seed", type=float, default=None,
+                   help="with --ray: CPUs Ray reserves per seed (default: --threads, or 1)")
+    p.add_argument("--gpus-per-seed", type=float, default=0.0,
+                   help="with --ray: GPUs per seed; a fraction shares one (0.25: four seeds a GPU)")
     add_config_args(p, skip=("seed",))
     args = p.parse_args(argv)
     if args.jobs < 1 or args.threads < 0:
         p.error("--jobs must be >= 1 and --threads >= 0")
+    if (args.cpus_per_seed is not None and args.cpus_per_seed <= 0) or args.gpus_per_seed < 0:
+        p.error("--cpus-per-seed must be > 0 and --gpus-per-seed >= 0")
+    if args.ray is None and (args.cpus_per_seed is not None or args.gpus_per_seed):
+        p.error("--cpus-per-seed and --gpus-per-seed apply to --ray only")
     base = config_from_args(args, "bench.py", seed=0)
     configs = [config_from_args(args, "bench.py", seed=s) for s in args.seeds]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     ensure_files(base.data_dir, base.dataset)  # once, before the workers start
-    threads = args.threads or max(1, (os.cpu_count() or 1) // args.jobs)
+    if args.ray is not None:  # Ray decides how many run at once, from the resources each asks for
+        threads = args.threads or max(1, int(args.cpus_per_seed or 1))
+    else:
+        threads = args.threads or max(1, (os.cpu_count() or 1) // args.jobs)
 
     records, todo = {}, []
     for cfg in configs:
@@ -169,7 +225,11 @@ def main(argv=None) -> int:
             records[cfg.seed] = rec
         else:
             todo.append(cfg)
-    if todo:
+    if todo and args.ray is not None:
+        print(f"training seeds {[c.seed for c in todo]} on Ray ({args.ray}), {threads} thread(s) each", flush=True)
+        run_with_ray(todo, out, threads, args.ray, args.cpus_per_seed or threads, args.gpus_per_seed)
+        records.update({c.seed: rec for c in todo if (rec := done(out / f"seed-{c.seed}.json", c))})
+    elif todo:
         print(f"training seeds {[c.seed for c in todo]}, {args.jobs} at a time, {threads} thread(s) each", flush=True)
         try:
             with ProcessPoolExecutor(max_workers=min(args.jobs, len(todo))) as pool:
@@ -178,11 +238,11 @@ def main(argv=None) -> int:
                     records[seed] = fut.result()
         except KeyboardInterrupt:
             pass  # seeds finished before the interrupt are in `records` and on disk
-        unfinished = [c.seed for c in configs if len(records.get(c.seed, {}).get("epochs", [])) != base.epochs]
-        if unfinished:
-            print(f"interrupted: seeds {unfinished} are not finished; their checkpoints are in {out}, "
-                  "and the same command continues them")
-            return 130
+    unfinished = [c.seed for c in configs if len(records.get(c.seed, {}).get("epochs", [])) != base.epochs]
+    if unfinished:
+        print(f"interrupted: seeds {unfinished} are not finished; their checkpoints are in {out}, "
+              "and the same command continues them")
+        return 130
     summary = summarize(records)
     (out / "summary.md").write_text(summary)
     import matplotlib

@@ -26,6 +26,8 @@ PRESETS: dict[str, Arch] = {
     # block (28x28 maps there, 6x6 before the pooling at the end), or in the first two after the pool.
     "pad-first": Arch((8, 12, 14, 8, 12, 16, 16), (1, 0, 0, 0, 0, 0)),
     "pad-late": Arch((8, 12, 14, 8, 12, 16, 16), (0, 0, 0, 1, 1, 0)),
+    # Parameters moved from the blocks at 24 and 22 pixels to the squeeze and the last block (7,724).
+    "late-wide": Arch((8, 10, 12, 10, 12, 16, 18)),
 }
 
 

@@ -424,7 +424,7 @@ def check_compatible(state: dict, model: nn.Module, dataset: str | None = None) 
 
 def fit(cfg: Config, model: nn.Module | None = None, data: Data | None = None,
         checkpoint: str | Path | None = None, resume: bool = False, progress: bool = True,
-        log=print) -> dict:
+        log=print, on_epoch=None) -> dict:
     """Train with Adam and ReduceLROnPlateau; return the history (the schema of history.json).
 
     The scheduler steps on the validation loss, never on the test set, which is only reported. With
@@ -439,7 +439,8 @@ def fit(cfg: Config, model: nn.Module | None = None, data: Data | None = None,
     (row["raw_test_acc"] reports the trained weights).
 
     With `checkpoint`, a checkpoint is written after every epoch; with `resume`, the run continues from
-    it. Ctrl-C stops after the last completed epoch, whose checkpoint is on disk, and returns the history
+    it. `on_epoch`, if given, is called with each epoch's row once that epoch is saved (bench.py's Ray
+    trials report to Ray Tune through it). Ctrl-C stops after the last completed epoch, whose checkpoint is on disk, and returns the history
     so far.
     """
     device = pick_device(cfg.device)
@@ -517,6 +518,8 @@ def fit(cfg: Config, model: nn.Module | None = None, data: Data | None = None,
             log(format_epoch(row))
             if checkpoint:
                 save_checkpoint(checkpoint, model, cfg, data, history, optimizer, scheduler, generator, ema)
+            if on_epoch is not None:
+                on_epoch(row)
     except Exception as e:
         if run is not model and type(e).__module__.startswith(("torch._dynamo", "torch._inductor")):
             raise CompileError(f"torch.compile failed on {device} ({type(e).__name__}: {str(e).splitlines()[0]}); "
