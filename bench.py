@@ -8,6 +8,12 @@ A seed whose JSON is complete for this configuration is not trained again, and a
 continues from its checkpoint, so the benchmark can be stopped and rerun. Every other Config field
 (--lr, --dropout, ...) can be set as in train.py.
 
+    python bench.py --ray --seeds 1 2 3 4 --threads 1 --out results/default
+
+trains each seed as a Ray Tune trial instead (a local Ray instance, or a running cluster with
+`--ray auto`): the same files, and Ray's progress table (requirements-ray.txt; README, "Seeds on a
+cluster").
+
     python bench.py --table results/tuning/*.json
 
 prints one markdown row per run JSON instead: the settings that differ from the defaults, and the result.
@@ -183,7 +189,9 @@ def main(argv=None) -> int:
     p = Parser(description=__doc__.split("\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5], help="seeds to train")
     p.add_argument("--out", required=True, help="folder for the per-seed JSON, summary.md and seeds.png")
-    p.add_argument("--jobs", type=int, default=2, help="seeds trained at once, in separate processes")
+    p.add_argument("--jobs", type=int, default=2,
+                   help="seeds trained at once, in separate processes (without --ray; Ray places seeds by "
+                        "the resources each asks for)")
     p.add_argument("--threads", type=int, default=0,
                    help="torch threads per job (0: the CPU cores divided among the jobs)")
     p.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",

@@ -1,0 +1,71 @@
+"""bench.py --ray: seeds as Ray Tune trials give the local pool's files and histories, and resume."""
+import json
+import os
+
+import pytest
+
+from test_bench import py
+
+# One epoch on a small training subset, eager and single-threaded, so that a seed trains in seconds and
+# the Ray trial and the local process compute the same floats.
+SMALL = ["--epochs", 2, "--train-subset", 600, "--val-size", 300, "--clean-size", 300, "--ema", 0,
+         "--compile", "off", "--device", "cpu", "--threads", 1]
+
+
+def history(path):
+    rec = json.loads(path.read_text())
+    return [{k: v for k, v in row.items() if k != "seconds"} for row in rec["epochs"]], rec
+
+
+def test_ray_missing_says_what_to_install(tmp_path, data_dir):
+    # sys.modules["ray"] = None makes `import ray` fail as if Ray were not installed.
+    code = ("import sys; sys.modules['ray'] = None; sys.argv = ['bench.py']; import bench; "
+            f"sys.exit(bench.main(['--ray', '--seeds', '1', '--out', {str(tmp_path)!r}, "
+            f"'--data-dir', {str(data_dir)!r}]))")
+    r = py("-c", code)
+    assert r.returncode != 0
+    assert r.stderr.strip().splitlines()[-1] == \
+        "bench.py: error: --ray needs Ray, which is not installed: pip install -r requirements-ray.txt"
+    assert not list(tmp_path.glob("seed-*"))
+
+
+def test_ray_options_need_ray(tmp_path):
+    r = py("bench.py", "--seeds", 1, "--out", tmp_path, "--gpus-per-seed", 0.5)
+    assert r.returncode == 2 and "apply to --ray only" in r.stderr
+
+
+def test_ray_trials_match_the_local_pool_and_a_rerun_trains_only_what_is_missing(tmp_path, data_dir):
+    pytest.importorskip("ray.tune")
+    common = [*SMALL, "--data-dir", data_dir]
+    local, ray_out, cut = tmp_path / "local", tmp_path / "ray", tmp_path / "cut"
+    r = py("bench.py", "--seeds", 1, 2, "--jobs", 2, "--out", local, *common)
+    assert r.returncode == 0, r.stderr
+
+    # Ray, two seeds: the same files, and bit for bit the same history as the local processes.
+    r = py("bench.py", "--ray", "--seeds", 1, 2, "--out", ray_out, *common)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    assert "Trial status" in r.stdout  # Ray's progress table, not the local progress lines
+    assert "[default seed" not in r.stdout
+    for seed in (1, 2):
+        assert history(ray_out / f"seed-{seed}.json")[0] == history(local / f"seed-{seed}.json")[0]
+    assert (ray_out / "summary.md").is_file() and (ray_out / "seeds.png").stat().st_size > 1000
+
+    # An interrupted benchmark, rerun in the same folder (Ray's own files from the first run still
+    # there): seed 1 finished, seed 2 stopped after epoch 1 of 2 (its checkpoint on disk, its JSON not
+    # yet written), seed 3 never started. A checkpoint after epoch 1 is what a 1-epoch run leaves (a run
+    # may be continued for more epochs).
+    seed1 = (ray_out / "seed-1.json").read_bytes()
+    r = py("bench.py", "--seeds", 2, "--jobs", 1, "--out", cut, *common, "--epochs", 1)
+    assert r.returncode == 0, r.stderr
+    epoch1 = json.loads((cut / "seed-2.json").read_text())["epochs"][0]
+    os.replace(cut / "seed-2.pt", ray_out / "seed-2.pt")
+    os.remove(ray_out / "seed-2.json")
+    r = py("bench.py", "--ray", "--seeds", 1, 2, 3, "--out", ray_out, *common)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    assert "seed 1: already done" in r.stdout and "training seeds [2, 3] on Ray" in r.stdout
+    assert (ray_out / "seed-1.json").read_bytes() == seed1  # not trained again
+    rows, rec = history(ray_out / "seed-2.json")
+    assert rec["epochs"][0]["seconds"] == epoch1["seconds"]  # epoch 1 continued from, not trained again
+    assert rows == history(local / "seed-2.json")[0]  # and the run is the one trained in one go
+    assert len(history(ray_out / "seed-3.json")[0]) == 2
+    assert "| 3 |" in (ray_out / "summary.md").read_text()
