@@ -51,6 +51,17 @@ def test_widths_and_dropout_are_arguments():
         build_model("huge")
 
 
+def test_padding_is_an_argument_and_keeps_map_sizes():
+    sizes = [r["out"] for r in receptive_field(Net(padding=(1, 0, 0, 1, 1, 0))) if r["kind"] == "conv3x3"]
+    assert sizes == [28, 26, 24, 12, 12, 10]  # the pool halves 24 to 12
+    assert count_parameters(Net(padding=(1, 1, 1, 1, 1, 1))) == count_parameters(Net())  # maps, not weights
+    assert build_model("pad-first").padding == (1, 0, 0, 0, 0, 0)
+    with pytest.raises(ValueError, match="padding"):
+        Net(padding=(2, 0, 0, 0, 0, 0))
+    with pytest.raises(ValueError, match="padding"):
+        Net(padding=(1,))
+
+
 def test_receptive_field_matches_hand_computation():
     # conv3 -> conv3 -> maxpool2 -> conv3 -> GAP on 28x28, by hand:
     # sizes 26, 24, 12, 10, 1; RF 3, 5, 6, 10 (jump 2 after the pool), GAP adds 9 * 2 -> 28.
