@@ -76,9 +76,11 @@ def run_with_ray(todo: list, out: Path, threads: int, address: str, cpus: float,
         from ray import tune
     except ImportError:
         sys.exit("bench.py: error: --ray needs Ray, which is not installed: pip install -r requirements-ray.txt")
-    here = str(Path(__file__).resolve().parent)
+    # Workers import bench, utils and model from this checkout (the same path on every machine).
+    path = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parent), os.environ.get("PYTHONPATH")]))
+    local = {"include_dashboard": False} if address == "local" else {}  # a web UI nobody asked for
     ray.init(address=None if address == "local" else address, log_to_driver=False,
-             runtime_env={"env_vars": {"PYTHONPATH": here}})  # workers import bench, utils, model from here
+             runtime_env={"env_vars": {"PYTHONPATH": path}}, **local)
     try:
         if gpus and not ray.cluster_resources().get("GPU"):
             sys.exit(f"bench.py: error: --gpus-per-seed {gpus} asked for, but this Ray cluster has no GPU")
