@@ -21,7 +21,12 @@ class Arch:
 
 PRESETS: dict[str, Arch] = {
     "default": Arch((8, 12, 14, 8, 12, 16, 16)),  # 7,772 parameters
+    "small": Arch((6, 8, 10, 8, 10, 12, 14)),  # 4,858 parameters: the default's shape, narrower
     "tiny": Arch((6, 8, 10, 6, 8, 10, 11)),  # 3,624 parameters
+    # The same budgets with more of the channels after the pool, where the maps are small (issue 17's
+    # screen, RESULTS.md): 4,908 and 3,668 parameters.
+    "small-late": Arch((4, 6, 8, 8, 12, 13, 14)),
+    "tiny-late": Arch((4, 6, 8, 8, 10, 10, 12)),
     # Larger maps for the same parameters (the every-seed screen, RESULTS.md): padding in the first
     # block (28x28 maps there, 6x6 before the pooling at the end), or in the first two after the pool.
     "pad-first": Arch((8, 12, 14, 8, 12, 16, 16), (1, 0, 0, 0, 0, 0)),
