@@ -88,7 +88,7 @@ def run_with_ray(todo: list, out: Path, threads: int, address: str, cpus: float,
         space = {"config": tune.grid_search([c.to_dict() for c in todo]), "out": str(out.resolve()),
                  "threads": threads, "cwd": os.getcwd()}
         tuner = tune.Tuner(trainable, param_space=space, run_config=tune.RunConfig(
-            name="bench", storage_path=str((out / "ray").resolve()), verbose=1))
+            name="bench", storage_path=str((out / "ray-tune").resolve()), verbose=1))
         results = tuner.fit()
         for r in results:
             if r.error:
