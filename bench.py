@@ -63,13 +63,14 @@ def ray_trial(params: dict) -> None:
              on_epoch=lambda row: tune.report({k: v for k, v in row.items() if v is not None}))
 
 
-def run_with_ray(todo: list, out: Path, threads: int, address: str, cpus: float, gpus: float) -> None:
+def run_with_ray(todo: list, out: Path, threads: int, address: str, cpus: float, gpus: float) -> list[int]:
     """Train the seeds in `todo` as Ray Tune trials, on a local Ray instance or a running cluster.
 
     Each trial writes OUT/seed-N.json (and its checkpoint) itself, so `out` must be a path every Ray
     worker can reach: on one machine any folder; on a cluster a shared one, with the code and the data
     folder at the same path on every machine (README, "Seeds on a cluster"). A rerun trains only the
-    seeds whose JSON is missing; a seed cut short continues from its checkpoint.
+    seeds whose JSON is missing; a seed cut short continues from its checkpoint. Returns the seeds whose
+    trial failed, each named with its error.
     """
     try:
         import ray
@@ -89,10 +90,13 @@ def run_with_ray(todo: list, out: Path, threads: int, address: str, cpus: float,
                  "threads": threads, "cwd": os.getcwd()}
         tuner = tune.Tuner(trainable, param_space=space, run_config=tune.RunConfig(
             name="bench", storage_path=str((out / "ray-tune").resolve()), verbose=1))
-        results = tuner.fit()
-        for r in results:
+        failed = []
+        for r in tuner.fit():
             if r.error:
-                print(f"seed {r.config['config']['seed']}: failed in Ray: {str(r.error).splitlines()[0]}")
+                lines = [ln for ln in str(r.error).splitlines() if ln.strip()] or [type(r.error).__name__]
+                failed.append(r.config["config"]["seed"])
+                print(f"seed {failed[-1]}: failed under Ray: {lines[-1].strip()}")
+        return failed
     finally:
         ray.shutdown()
 
@@ -225,7 +229,10 @@ def main(argv=None) -> int:
     for cfg in configs:
         ckpt = out / f"seed-{cfg.seed}.pt"
         if ckpt.is_file():
-            changed = utils.config_changes(utils.load_checkpoint(ckpt)["config"], cfg)
+            try:
+                changed = utils.config_changes(utils.load_checkpoint(ckpt)["config"], cfg)
+            except ValueError as e:
+                sys.exit(f"bench.py: error: {e} Deleting it trains seed {cfg.seed} from the start.")
             if changed:
                 sys.exit(f"bench.py: error: {ckpt} is a run with other settings ({', '.join(changed)}); "
                          "move it away or choose another --out")
@@ -237,8 +244,11 @@ def main(argv=None) -> int:
             todo.append(cfg)
     if todo and args.ray is not None:
         print(f"training seeds {[c.seed for c in todo]} on Ray ({args.ray}), {threads} thread(s) each", flush=True)
-        run_with_ray(todo, out, threads, args.ray, args.cpus_per_seed or threads, args.gpus_per_seed)
+        failed = run_with_ray(todo, out, threads, args.ray, args.cpus_per_seed or threads, args.gpus_per_seed)
         records.update({c.seed: rec for c in todo if (rec := done(out / f"seed-{c.seed}.json", c))})
+        if failed:
+            print(f"seeds {failed} failed (their errors are above); the seeds that finished are in {out}")
+            return 1
     elif todo:
         print(f"training seeds {[c.seed for c in todo]}, {args.jobs} at a time, {threads} thread(s) each", flush=True)
         try:

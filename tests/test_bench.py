@@ -27,6 +27,13 @@ def test_bench_writes_runs_summary_plot_and_skips_finished_seeds(tmp_path, data_
     assert table.returncode == 0 and f"| {tmp_path.name}/seed-1 | 7,772 |" in table.stdout
 
 
+def test_a_corrupt_seed_checkpoint_is_named(tmp_path, data_dir):
+    (tmp_path / "seed-3.pt").write_bytes(b"not a checkpoint")
+    r = py("bench.py", "--seeds", 3, "--epochs", 1, "--data-dir", data_dir, "--out", tmp_path)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "seed-3.pt is not a checkpoint" in r.stderr and "Deleting it trains seed 3 from the start." in r.stderr
+
+
 def test_wilson_interval_matches_known_values():
     from bench import wilson
     lo, hi = wilson(20, 20)

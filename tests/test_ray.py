@@ -69,3 +69,16 @@ def test_ray_trials_match_the_local_pool_and_a_rerun_trains_only_what_is_missing
     assert rows == history(local / "seed-2.json")[0]  # and the run is the one trained in one go
     assert len(history(ray_out / "seed-3.json")[0]) == 2
     assert "| 3 |" in (ray_out / "summary.md").read_text()
+
+
+def test_gpus_asked_for_where_there_are_none_is_named(tmp_path, data_dir):
+    pytest.importorskip("ray.tune")
+    import torch
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    r = py("bench.py", "--ray", "--seeds", 1, *SMALL, "--data-dir", data_dir, "--out", tmp_path,
+           "--gpus-per-seed", 0.5)
+    assert r.returncode == 1
+    assert r.stderr.strip().splitlines()[-1] == \
+        "bench.py: error: --gpus-per-seed 0.5 asked for, but this Ray cluster has no GPU"
+    assert not list(tmp_path.glob("seed-*"))
