@@ -439,9 +439,9 @@ def fit(cfg: Config, model: nn.Module | None = None, data: Data | None = None,
     (row["raw_test_acc"] reports the trained weights).
 
     With `checkpoint`, a checkpoint is written after every epoch; with `resume`, the run continues from
-    it. `on_epoch`, if given, is called with each epoch's row once that epoch is saved (bench.py's Ray
-    trials report to Ray Tune through it). Ctrl-C stops after the last completed epoch, whose checkpoint is on disk, and returns the history
-    so far.
+    it. Ctrl-C stops after the last completed epoch, whose checkpoint is on disk, and returns the history
+    so far. `on_epoch`, if given, is called with each epoch's row once that epoch is saved (bench.py's
+    Ray trials report to Ray Tune through it).
     """
     device = pick_device(cfg.device)
     precision = pick_precision(cfg.precision, device)

@@ -207,6 +207,15 @@ def test_interrupted_run_resumes_to_the_same_history(data_dir, small_data, tmp_p
         run(small_cfg(data_dir, epochs=3, lr=0.5), small_data, checkpoint=ckpt, resume=True)
 
 
+def test_on_epoch_sees_each_saved_epoch_once(data_dir, small_data, tmp_path):
+    ckpt, seen = tmp_path / "c.pt", []
+
+    def on_epoch(row):  # called after the epoch's checkpoint is written, as a Ray trial reports
+        seen.append((row, len(utils.load_checkpoint(ckpt)["history"]["epochs"])))
+    history = run(small_cfg(data_dir, epochs=2), small_data, checkpoint=ckpt, on_epoch=on_epoch)
+    assert [row for row, _ in seen] == history["epochs"] and [n for _, n in seen] == [1, 2]
+
+
 def test_crash_while_saving_keeps_the_previous_checkpoint(data_dir, small_data, tmp_path, monkeypatch):
     ckpt = tmp_path / "c.pt"
     run(small_cfg(data_dir, epochs=1), small_data, checkpoint=ckpt)
