@@ -69,7 +69,7 @@ class Net(nn.Module):
     """
 
     def __init__(self, widths: tuple[int, ...] = PRESETS["default"].widths, dropout: float = 0.05,
-                 in_channels: int = 1, num_classes: int = 10, padding: tuple[int, ...] = (0,) * 6):
+                 in_channels: int = 1, num_classes: int = 10, padding: tuple[int, ...] = PRESETS["default"].padding):
         super().__init__()
         if len(widths) != 7 or any(int(w) < 1 for w in widths):
             raise ValueError(f"widths must be 7 positive channel counts, got {widths!r}")

@@ -6,7 +6,7 @@ import pytest
 
 from test_bench import py
 
-# One epoch on a small training subset, eager and single-threaded, so that a seed trains in seconds and
+# Two epochs on a small training subset, eager and single-threaded, so that a seed trains in seconds and
 # the Ray trial and the local process compute the same floats.
 SMALL = ["--epochs", 2, "--train-subset", 600, "--val-size", 300, "--clean-size", 300, "--ema", 0,
          "--compile", "off", "--device", "cpu", "--threads", 1]
