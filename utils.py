@@ -40,7 +40,7 @@ class Config:
     weight_decay: float = 0.0
     dropout: float = 0.05
     rotation: float = 7.0             # max random rotation, degrees, drawn per training image
-    shift: float = 2.0                # max random shift, pixels, drawn per training image and axis
+    shift: float = 1.0                # max random shift, pixels, drawn per training image and axis
     val_size: int = 5000              # training images held out for ReduceLROnPlateau; 0: it watches clean_size
     clean_size: int = 5000            # fixed training images seen un-augmented in eval mode (see fit)
     bn_recalibrate: str = "on"        # on: recompute BatchNorm statistics on the clean images, dropout off
