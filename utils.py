@@ -361,7 +361,7 @@ def save_checkpoint(path, model, cfg: Config, data: Data, history: dict, optimiz
         "format": CHECKPOINT_FORMAT,
         "config": cfg.to_dict(),
         "arch": {"widths": list(getattr(model, "widths", [])), "padding": list(getattr(model, "padding", [])),
-                 "classes": data.classes, "dataset": data.name},
+                 "separable": bool(getattr(model, "separable", False)), "classes": data.classes, "dataset": data.name},
         "normalization": {"mean": data.mean, "std": data.std},
         "model": (ema.module if ema is not None else model).state_dict(),
         "trained": model.state_dict() if ema is not None else None,

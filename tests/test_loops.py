@@ -8,7 +8,7 @@ from torch import nn
 
 import plots
 import utils
-from model import build_model
+from model import PRESETS, Net, build_model
 
 
 def small_cfg(data_dir, **kw):
@@ -270,6 +270,9 @@ def test_checkpoint_for_another_network_or_dataset_says_what_differs(data_dir, s
         utils.check_compatible(state, build_model("pad-first"))
     del state["arch"]["padding"]  # a checkpoint from before padding was a choice: no padding
     utils.check_compatible(state, build_model("default"))
+    assert state["arch"]["separable"] is False
+    with pytest.raises(ValueError, match="parameters differ"):  # same widths, separable blocks
+        utils.check_compatible(state, Net(PRESETS["default"].widths, separable=True))
     with pytest.raises(ValueError, match="dataset 'mnist' in the checkpoint, 'fashion-mnist' here"):
         utils.check_compatible(state, build_model("default"), "fashion-mnist")
     with pytest.raises(ValueError, match="widths"):

@@ -15,7 +15,21 @@ def test_output_shape_and_finite(name):
 
 def test_parameter_budgets():
     assert count_parameters(build_model("default")) < 8000
-    assert count_parameters(build_model("tiny")) <= 3700
+    assert count_parameters(build_model("small")) <= 5000 and count_parameters(build_model("small-sep")) <= 5000
+    assert count_parameters(build_model("tiny")) <= 3700 and count_parameters(build_model("tiny-sep")) <= 3700
+
+
+def test_separable_blocks_count_and_order():
+    # by hand for widths (2, 4, 4, 2, 4, 4, 4): block 1 full (9*1*2 + BN 2*2); blocks 2-6 a 3x3 per
+    # channel and a 1x1 (9*c_in + c_in*c_out + BN 2*c_out); squeeze 4*2; head 4*10
+    by_hand = (18 + 4) + (18 + 8 + 8) + (36 + 16 + 8) + 8 + (18 + 8 + 8) + (36 + 16 + 8) + (36 + 16 + 8) + 40
+    model = Net((2, 4, 4, 2, 4, 4, 4), separable=True)
+    assert count_parameters(model) == by_hand
+    first, second = model.features[0], model.features[1]
+    assert [type(m) for m in first] == [nn.Conv2d, nn.ReLU, nn.BatchNorm2d, nn.Dropout2d]
+    assert [type(m) for m in second] == [nn.Conv2d, nn.Conv2d, nn.ReLU, nn.BatchNorm2d, nn.Dropout2d]
+    assert second[0].groups == 2 and second[0].kernel_size == (3, 3) and second[1].kernel_size == (1, 1)
+    assert build_model("small-sep").separable and not build_model("small").separable
 
 
 @pytest.mark.parametrize("name", sorted(PRESETS))
