@@ -47,7 +47,7 @@ def plot_history(history: dict):
     a2.set(title="accuracy (%)", xlabel="epoch")
     if history.get("config", {}).get("dataset", "mnist") == "mnist":
         a2.axhline(99.4, color="grey", ls="--", lw=1, label="99.4%")
-    late = [r[k] for r in history["epochs"][len(ep) // 3:] for k in ("train_acc", "val_acc", "test_acc")
+    late = [r[k] for r in history["epochs"][len(ep) // 3:] for k in ("train_acc", "val_acc", "test_acc", "raw_test_acc")
             if r.get(k) is not None] or [90, 100]
     a2.set_ylim(max(min(late) - 1, 0), min(max(late) + 0.5, 100))  # zoom on the part worth reading
     for a in (a1, a2):

@@ -68,6 +68,14 @@ def test_evaluate_counts_correctly_on_a_known_case():
     assert plots.per_class_accuracy(cm)[0] == pytest.approx(25.0)
 
 
+def test_accuracy_plot_zoom_shows_every_line():
+    rows = [{"epoch": e, "train_loss": 0.1, "train_acc": 99.0, "val_loss": 0.1, "val_acc": 99.2,
+             "test_loss": 0.1, "test_acc": 99.4, "raw_test_acc": 96.0 if e == 3 else 99.3} for e in range(1, 4)]
+    fig = plots.plot_history({"epochs": rows, "config": {"dataset": "mnist"}})
+    low, high = fig.axes[1].get_ylim()
+    assert low <= 96.0 and high >= 99.4  # the trained weights' dip stays in view
+
+
 def test_history_schema_and_determinism(data_dir, small_data, tmp_path):
     cfg = small_cfg(data_dir, epochs=1)
     h1 = run(cfg, small_data, checkpoint=tmp_path / "1.pt")
