@@ -273,7 +273,7 @@ def test_checkpoint_for_another_network_or_dataset_says_what_differs(data_dir, s
     utils.save_checkpoint(ckpt, build_model("default"), small_cfg(data_dir), small_data, {"epochs": []})
     state = utils.load_checkpoint(ckpt)
     with pytest.raises(ValueError, match=r"widths \[8, 12, 14, 8, 12, 16, 16\] in the checkpoint, \[6"):
-        utils.check_compatible(state, build_model("tiny"))
+        utils.check_compatible(state, build_model("tiny-full"))
     with pytest.raises(ValueError, match=r"padding \[0, 0, 0, 0, 0, 0\] in the checkpoint, \[1, 0, 0, 0, 0, 0\]"):
         utils.check_compatible(state, build_model("pad-first"))
     del state["arch"]["padding"]  # a checkpoint from before padding was a choice: no padding
