@@ -38,7 +38,7 @@ PRESETS: dict[str, Arch] = {
     "pad-late": Arch((8, 12, 14, 8, 12, 16, 16), (0, 0, 0, 1, 1, 0)),
     # Parameters moved from the blocks at 24 and 22 pixels to the squeeze and the last block (7,724).
     "late-wide": Arch((8, 10, 12, 10, 12, 16, 18)),
-    # Depthwise-separable blocks after the first, about three times the channels for the budget
+    # Depthwise-separable blocks after the first, two to three times the channels for the budget
     # (issue 17's second screen): 4,952 parameters; held 2 of its first 4 seeds.
     "small-sep": Arch((8, 16, 24, 16, 24, 32, 40), separable=True),
 }
@@ -54,7 +54,7 @@ def conv_block(c_in: int, c_out: int, dropout: float, padding: int = 0, separabl
 
     separable: the 3x3 conv is a 3x3 per input channel followed by a 1x1 across channels, with nothing
     between them (as in Xception): 9*c_in + c_in*c_out weights instead of 9*c_in*c_out, so the same
-    budget buys about three times the channels (issue 17).
+    budget buys two to three times the channels (issue 17).
     """
     if separable:
         conv = [nn.Conv2d(c_in, c_in, 3, padding=padding, groups=c_in, bias=False), nn.Conv2d(c_in, c_out, 1, bias=False)]
