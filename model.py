@@ -14,11 +14,11 @@ from torch import nn
 class Arch:
     """A network's shape: the channel widths of its seven convolutions, in order
     (c1, c2, c3, squeeze, c4, c5, c6; the 1x1 head that maps c6 to the classes comes after them), the
-    padding of its six 3x3 blocks (1 keeps a block's map size, 0 shrinks it by 2 pixels), and whether
-    the five 3x3 blocks after the first are depthwise-separable (see conv_block)."""
+    padding of its six 3x3 blocks (1 keeps a block's map size, 0 shrinks it by 2 pixels), and which of
+    the six are depthwise-separable (1; see conv_block)."""
     widths: tuple[int, ...]
     padding: tuple[int, ...] = (0, 0, 0, 0, 0, 0)
-    separable: bool = False
+    separable: tuple[int, ...] = (0, 0, 0, 0, 0, 0)
 
 
 PRESETS: dict[str, Arch] = {
@@ -26,7 +26,7 @@ PRESETS: dict[str, Arch] = {
     "small": Arch((6, 8, 10, 8, 10, 12, 14)),  # 4,858 parameters: the default's shape, narrower
     # 3,668 parameters, depthwise-separable blocks after the first (see conv_block): held 3 of 5 seeds
     # (issue 17's second screen, RESULTS.md); until then "tiny" was what is now "tiny-full"
-    "tiny": Arch((8, 14, 18, 12, 22, 28, 30), separable=True),
+    "tiny": Arch((8, 14, 18, 12, 22, 28, 30), separable=(0, 1, 1, 1, 1, 1)),
     "tiny-full": Arch((6, 8, 10, 6, 8, 10, 11)),  # 3,624 parameters, plain 3x3 convolutions
     # The same budgets with more of the channels after the pool, where the maps are small (issue 17's
     # screen, RESULTS.md): 4,908 and 3,668 parameters.
@@ -40,7 +40,11 @@ PRESETS: dict[str, Arch] = {
     "late-wide": Arch((8, 10, 12, 10, 12, 16, 18)),
     # Depthwise-separable blocks after the first, two to three times the channels for the budget
     # (issue 17's second screen): 4,952 parameters; held 2 of its first 4 seeds.
-    "small-sep": Arch((8, 16, 24, 16, 24, 32, 40), separable=True),
+    "small-sep": Arch((8, 16, 24, 16, 24, 32, 40), separable=(0, 1, 1, 1, 1, 1)),
+    # The default's blocks before the pool, separable blocks after it with three times the channels
+    # (issue 14's fifth round): 7,964 parameters. The maps after the pool are small (9 to 5 pixels),
+    # so the wider blocks there add little compute.
+    "late-sep": Arch((8, 12, 14, 16, 32, 40, 48), separable=(0, 0, 0, 1, 1, 1)),
 }
 
 
@@ -86,27 +90,30 @@ class Net(nn.Module):
 
     def __init__(self, widths: tuple[int, ...] = PRESETS["default"].widths, dropout: float = 0.05,
                  in_channels: int = 1, num_classes: int = 10, padding: tuple[int, ...] = PRESETS["default"].padding,
-                 separable: bool = False):
+                 separable: tuple[int, ...] = (0, 0, 0, 0, 0, 0)):
         super().__init__()
         if len(widths) != 7 or any(int(w) < 1 for w in widths):
             raise ValueError(f"widths must be 7 positive channel counts, got {widths!r}")
         if len(padding) != 6 or any(int(p) not in (0, 1) for p in padding):
             raise ValueError(f"padding must be 6 values of 0 or 1 (one per 3x3 block), got {padding!r}")
+        if len(separable) != 6 or any(int(v) not in (0, 1) for v in separable):
+            raise ValueError(f"separable must be 6 values of 0 or 1 (one per 3x3 block), got {separable!r}")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
         c1, c2, c3, sq, c4, c5, c6 = (int(w) for w in widths)
         p1, p2, p3, p4, p5, p6 = (int(p) for p in padding)
+        s1, s2, s3, s4, s5, s6 = (bool(int(v)) for v in separable)  # s1 pointless: one input channel
         self.widths, self.padding = (c1, c2, c3, sq, c4, c5, c6), (p1, p2, p3, p4, p5, p6)
-        self.separable = sep = bool(separable)  # never the first block: one input channel has nothing to mix
+        self.separable = tuple(int(v) for v in (s1, s2, s3, s4, s5, s6))
         self.features = nn.Sequential(
-            conv_block(in_channels, c1, dropout, p1),
-            conv_block(c1, c2, dropout, p2, sep),
-            conv_block(c2, c3, dropout, p3, sep),
+            conv_block(in_channels, c1, dropout, p1, s1),
+            conv_block(c1, c2, dropout, p2, s2),
+            conv_block(c2, c3, dropout, p3, s3),
             nn.Conv2d(c3, sq, 1, bias=False),
             nn.MaxPool2d(2),
-            conv_block(sq, c4, dropout, p4, sep),
-            conv_block(c4, c5, dropout, p5, sep),
-            conv_block(c5, c6, dropout, p6, sep),
+            conv_block(sq, c4, dropout, p4, s4),
+            conv_block(c4, c5, dropout, p5, s5),
+            conv_block(c5, c6, dropout, p6, s6),
         )
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.head = nn.Conv2d(c6, num_classes, 1, bias=False)

@@ -361,7 +361,7 @@ def save_checkpoint(path, model, cfg: Config, data: Data, history: dict, optimiz
         "format": CHECKPOINT_FORMAT,
         "config": cfg.to_dict(),
         "arch": {"widths": list(getattr(model, "widths", [])), "padding": list(getattr(model, "padding", [])),
-                 "separable": bool(getattr(model, "separable", False)), "classes": data.classes, "dataset": data.name},
+                 "separable": list(getattr(model, "separable", [])), "classes": data.classes, "dataset": data.name},
         "normalization": {"mean": data.mean, "std": data.std},
         "model": (ema.module if ema is not None else model).state_dict(),
         "trained": model.state_dict() if ema is not None else None,
@@ -410,6 +410,12 @@ def check_compatible(state: dict, model: nn.Module, dataset: str | None = None) 
     saved = state["arch"].get("padding", [0] * len(padding))  # checkpoints made before padding was a choice
     if saved != padding:
         diffs.append(f"padding {saved} in the checkpoint, {padding} here")
+    separable = list(getattr(model, "separable", []))
+    saved = state["arch"].get("separable", [0] * len(separable))  # made before blocks could be separable
+    if isinstance(saved, bool):  # made while separable was one flag for blocks 2 to 6
+        saved = [0] + [int(saved)] * 5
+    if saved != separable:
+        diffs.append(f"separable {saved} in the checkpoint, {separable} here")
     own = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     theirs = {k: tuple(v.shape) for k, v in state["model"].items()}
     if not diffs and own != theirs:

@@ -278,9 +278,13 @@ def test_checkpoint_for_another_network_or_dataset_says_what_differs(data_dir, s
         utils.check_compatible(state, build_model("pad-first"))
     del state["arch"]["padding"]  # a checkpoint from before padding was a choice: no padding
     utils.check_compatible(state, build_model("default"))
-    assert state["arch"]["separable"] is False
-    with pytest.raises(ValueError, match="parameters differ"):  # same widths, separable blocks
-        utils.check_compatible(state, Net(PRESETS["default"].widths, separable=True))
+    assert state["arch"]["separable"] == [0, 0, 0, 0, 0, 0]
+    with pytest.raises(ValueError, match=r"separable \[0, 0, 0, 0, 0, 0\] in the checkpoint, \[0, 0, 0, 1, 1, 1\]"):
+        utils.check_compatible(state, Net(PRESETS["default"].widths, separable=(0, 0, 0, 1, 1, 1)))
+    state["arch"]["separable"] = True  # a checkpoint from when one flag made blocks 2 to 6 separable
+    utils.check_compatible(state | {"model": Net(PRESETS["default"].widths, separable=(0, 1, 1, 1, 1, 1)).state_dict()},
+                           Net(PRESETS["default"].widths, separable=(0, 1, 1, 1, 1, 1)))
+    state["arch"]["separable"] = [0, 0, 0, 0, 0, 0]
     with pytest.raises(ValueError, match="dataset 'mnist' in the checkpoint, 'fashion-mnist' here"):
         utils.check_compatible(state, build_model("default"), "fashion-mnist")
     with pytest.raises(ValueError, match="widths"):

@@ -23,13 +23,23 @@ def test_separable_blocks_count_and_order():
     # by hand for widths (2, 4, 4, 2, 4, 4, 4): block 1 full (9*1*2 + BN 2*2); blocks 2-6 a 3x3 per
     # channel and a 1x1 (9*c_in + c_in*c_out + BN 2*c_out); squeeze 4*2; head 4*10
     by_hand = (18 + 4) + (18 + 8 + 8) + (36 + 16 + 8) + 8 + (18 + 8 + 8) + (36 + 16 + 8) + (36 + 16 + 8) + 40
-    model = Net((2, 4, 4, 2, 4, 4, 4), separable=True)
+    model = Net((2, 4, 4, 2, 4, 4, 4), separable=(0, 1, 1, 1, 1, 1))
     assert count_parameters(model) == by_hand
     first, second = model.features[0], model.features[1]
     assert [type(m) for m in first] == [nn.Conv2d, nn.ReLU, nn.BatchNorm2d, nn.Dropout2d]
     assert [type(m) for m in second] == [nn.Conv2d, nn.Conv2d, nn.ReLU, nn.BatchNorm2d, nn.Dropout2d]
     assert second[0].groups == 2 and second[0].kernel_size == (3, 3) and second[1].kernel_size == (1, 1)
-    assert build_model("small-sep").separable and build_model("tiny").separable and not build_model("small").separable
+    assert build_model("small-sep").separable == build_model("tiny").separable == (0, 1, 1, 1, 1, 1)
+    assert build_model("small").separable == (0, 0, 0, 0, 0, 0)
+
+
+def test_separable_only_after_the_pool():
+    model = build_model("late-sep")
+    blocks = [m for m in model.features if isinstance(m, nn.Sequential)]
+    assert [sum(isinstance(c, nn.Conv2d) for c in b) for b in blocks] == [1, 1, 1, 2, 2, 2]
+    assert count_parameters(model) < 8000
+    with pytest.raises(ValueError, match="separable"):
+        Net(PRESETS["default"].widths, separable=(0, 1, 1))
 
 
 @pytest.mark.parametrize("name", sorted(PRESETS))
