@@ -1,0 +1,126 @@
+"""Stops screen candidates at their rule's miss count and hands the freed cores to the next candidate.
+
+A helper for the screens in results/*/PLAN.md, run beside them (it trains nothing itself):
+
+    python experiments/every-seed/watch.py --log-file logs/watch.log \
+        --watch f1=logs/f1.log:logs/f1.pid:results/every-seed/f1-rotation4:0 \
+        --watch f2=logs/f2.log:logs/f2.pid:results/every-seed/f2-late-sep:0 \
+        --next "python bench.py --model small-sep --rotation 4 --seeds 1 2 3 4 5 --threads 1 --out results/small/r3" \
+        --next-log logs/next.log --next-allow 1 --deadline 11:35
+
+Each watched candidate is `name=bench log:pid file:out folder:misses allowed before it is stopped`.
+A seed misses once one of its last three epochs is under 99.40% (read from bench.py's epoch lines, so a
+seed is stopped as soon as its miss shows). Stopping sends SIGINT to the run's process group, so the
+running seed saves its checkpoint, and writes that seed's history to stopped-seed-N-after-epoch-E.json.
+Each freed core starts `--next` (with --jobs 1, then --jobs 2 on the seeds it has not finished).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+import utils  # noqa: E402
+
+LINE = re.compile(r"\[(\S+) seed (\d+)\] epoch +(\d+) \|.*\| test loss [\d.]+ acc ([\d.]+)%")
+
+
+def seeds_missed(log: Path, epochs: int = 15, last: int = 3, target: float = 99.4) -> dict[int, int]:
+    """{seed: epoch of its first miss} from a bench log's epoch lines."""
+    missed = {}
+    for m in LINE.finditer(log.read_text() if log.exists() else ""):
+        seed, epoch, acc = int(m[2]), int(m[3]), float(m[4])
+        if epoch > epochs - last and acc < target and seed not in missed:
+            missed[seed] = epoch
+    return missed
+
+
+def stop(pidfile: Path, out: Path, say, record: bool = True) -> None:
+    pgid = int(pidfile.read_text())
+    try:
+        os.killpg(pgid, signal.SIGINT)
+    except ProcessLookupError:
+        return
+    for _ in range(120):  # let the interrupted seed save its checkpoint
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(1)
+    for ckpt in sorted(out.glob("seed-*.pt")) if record else []:
+        if not ckpt.with_suffix(".json").exists():
+            history = utils.load_checkpoint(ckpt)["history"]
+            name = f"stopped-{ckpt.stem}-after-epoch-{len(history['epochs'])}.json"
+            utils.save_json(history, out / name)
+            say(f"wrote {out / name}")
+
+
+def start(cmd: str, jobs: int, log: Path, pidfile: Path) -> None:
+    with open(log, "a") as f:
+        p = subprocess.Popen(shlex.split(cmd) + ["--jobs", str(jobs)], stdout=f, stderr=subprocess.STDOUT,
+                             stdin=subprocess.DEVNULL, start_new_session=True)
+    pidfile.write_text(str(p.pid))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--watch", action="append", default=[], help="name=log:pidfile:out:allowed")
+    p.add_argument("--next", required=True, help="bench.py command for the freed cores, without --jobs")
+    p.add_argument("--next-log", required=True)
+    p.add_argument("--next-allow", type=int, required=True, help="misses allowed before --next is stopped")
+    p.add_argument("--deadline", required=True, help="HH:MM UTC: stop everything")
+    p.add_argument("--log-file", required=True)
+    args = p.parse_args()
+
+    def say(msg: str) -> None:
+        with open(args.log_file, "a") as f:
+            f.write(f"{time.strftime('%H:%M:%S', time.gmtime())} {msg}\n")
+
+    running = {}
+    for w in args.watch:
+        name, rest = w.split("=", 1)
+        log, pid, out, allowed = rest.split(":")
+        running[name] = (Path(log), Path(pid), Path(out), int(allowed))
+    nxt_log, nxt_pid = Path(args.next_log), Path(args.next_log).with_suffix(".pid")
+    nxt_out = Path(shlex.split(args.next)[shlex.split(args.next).index("--out") + 1])
+    freed = 0
+    say(f"watching {sorted(running)}; next: {args.next}")
+    while True:
+        for name, (log, pid, out, allowed) in list(running.items()):
+            missed = seeds_missed(log)
+            alive = subprocess.run(["pgrep", "-g", pid.read_text().strip()], capture_output=True).returncode == 0
+            if len(missed) > allowed or not alive:
+                say(f"{name}: misses {missed}" + (", stopping" if alive else ", finished"))
+                if alive:
+                    stop(pid, out, say)
+                del running[name]
+                if name == "next":
+                    continue
+                freed += 1
+                if "next" in running:  # restart it on both cores; its running seed resumes exactly
+                    stop(nxt_pid, nxt_out, say, record=False)
+                if freed <= 2:
+                    say(f"starting next with --jobs {freed}")
+                    start(args.next, freed, nxt_log, nxt_pid)
+                    running["next"] = (nxt_log, nxt_pid, nxt_out, args.next_allow)
+        if time.strftime("%H:%M", time.gmtime()) >= args.deadline:
+            for name, (log, pid, out, allowed) in running.items():
+                say(f"deadline: stopping {name}")
+                stop(pid, out, say)
+            break
+        if not running:
+            break
+        time.sleep(20)
+    say("watcher done")
+
+
+if __name__ == "__main__":
+    main()
