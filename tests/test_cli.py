@@ -36,3 +36,14 @@ def test_train_writes_its_outputs_and_resumes(tmp_path, data_dir):
 
     other = cli("--epochs", "3", "--seed", "4", "--data-dir", str(data_dir), "--out", str(out), "--resume", *SMALL)
     assert other.returncode != 0 and "seed" in other.stderr
+
+
+def test_model_help_names_every_preset_and_the_three_counts():
+    sys.path.insert(0, str(ROOT))
+    import train
+    from model import PRESETS, build_model, count_parameters
+
+    text = train.HELP["model"]
+    assert all(name in text for name in PRESETS)
+    for name in ("default", "small", "tiny"):
+        assert f"{name} ({count_parameters(build_model(name)):,}" in text
