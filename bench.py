@@ -27,7 +27,7 @@ import os
 import platform
 import statistics
 import sys
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 
 import torch
@@ -251,13 +251,20 @@ def main(argv=None) -> int:
             return 1
     elif todo:
         print(f"training seeds {[c.seed for c in todo]}, {args.jobs} at a time, {threads} thread(s) each", flush=True)
+        # Seeds are handed to the pool only as workers free up: an executor's queued work still runs
+        # after Ctrl-C, so queueing them all made an interrupted benchmark go on to its next seeds.
+        waiting, running = list(todo), {}
         try:
             with ProcessPoolExecutor(max_workers=min(args.jobs, len(todo))) as pool:
-                futures = {cfg.seed: pool.submit(run_seed, cfg, out, threads) for cfg in todo}
-                for seed, fut in futures.items():
-                    records[seed] = fut.result()
+                while waiting or running:
+                    while waiting and len(running) < args.jobs:
+                        cfg = waiting.pop(0)
+                        running[pool.submit(run_seed, cfg, out, threads)] = cfg.seed
+                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for fut in finished:
+                        records[running.pop(fut)] = fut.result()
         except KeyboardInterrupt:
-            pass  # seeds finished before the interrupt are in `records` and on disk
+            pass  # the running seeds saved their checkpoints; finished ones are in `records` and on disk
     unfinished = [c.seed for c in configs if len(records.get(c.seed, {}).get("epochs", [])) != base.epochs]
     if unfinished:
         print(f"interrupted: seeds {unfinished} are not finished; their checkpoints are in {out}, "

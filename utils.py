@@ -492,6 +492,7 @@ def fit(cfg: Config, model: nn.Module | None = None, data: Data | None = None,
         log(f"resumed from {checkpoint} after epoch {len(history['epochs'])}")
     elif resume:
         log(f"no checkpoint at {checkpoint} yet: starting from epoch 1")
+    saved = len(history["epochs"])  # epochs the checkpoint holds
     try:
         for epoch in range(len(history["epochs"]) + 1, cfg.epochs + 1):
             start = time.perf_counter()
@@ -521,9 +522,10 @@ def fit(cfg: Config, model: nn.Module | None = None, data: Data | None = None,
                    "seconds": time.perf_counter() - start}
             history["epochs"].append(row)
             history["seconds"] = sum(r["seconds"] for r in history["epochs"])
-            log(format_epoch(row))
-            if checkpoint:
+            if checkpoint:  # before the epoch is reported, so that a reported epoch is never lost
                 save_checkpoint(checkpoint, model, cfg, data, history, optimizer, scheduler, generator, ema)
+                saved = len(history["epochs"])
+            log(format_epoch(row))
             if on_epoch is not None:
                 on_epoch(row)
     except Exception as e:
@@ -533,7 +535,8 @@ def fit(cfg: Config, model: nn.Module | None = None, data: Data | None = None,
         raise
     except KeyboardInterrupt:
         log(f"interrupted: stopped after {len(history['epochs'])} complete epoch(s)"
-            + (f"; {checkpoint} holds them, continue with resume" if checkpoint else ""))
+            + (f"; {checkpoint} holds {'them' if saved == len(history['epochs']) else f'the first {saved}'}, "
+               "continue with resume" if checkpoint else ""))
     return history
 
 

@@ -1,4 +1,6 @@
 import json
+import os
+import signal
 import subprocess
 import sys
 
@@ -96,3 +98,23 @@ def test_without_batchnorm_removes_every_batchnorm_and_keeps_shapes():
     assert not any(isinstance(m, nn.BatchNorm2d) for m in model.modules())
     assert sum(isinstance(m, nn.Identity) for m in model.modules()) == 6  # one per 3x3 block
     assert model(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+
+
+def test_ctrl_c_stops_the_benchmark_without_starting_the_next_seed(tmp_path, data_dir):
+    # Ctrl-C signals the whole process group: the running seed saves its checkpoint, no other starts
+    args = ["bench.py", "--seeds", 1, 2, "--jobs", 1, "--epochs", 15, "--train-subset", 2000, "--val-size", 200,
+            "--compile", "off", "--data-dir", data_dir, "--out", tmp_path, "--device", "cpu"]
+    p = subprocess.Popen([sys.executable, *map(str, args)], cwd=ROOT, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    lines = []
+    for line in p.stdout:
+        lines.append(line)
+        if "[default seed 1] epoch  1 |" in line:
+            os.killpg(p.pid, signal.SIGINT)
+            break
+    lines += p.stdout.readlines()
+    assert p.wait(timeout=300) == 130, "".join(lines)
+    out = "".join(lines)
+    assert "[default seed 1] interrupted" in out and "interrupted: seeds [1, 2] are not finished" in out
+    assert (tmp_path / "seed-1.pt").is_file() and not (tmp_path / "seed-2.pt").exists(), out
+    assert "seed 2]" not in out

@@ -44,17 +44,21 @@ def seeds_missed(log: Path, epochs: int = 15, last: int = 3, target: float = 99.
 
 
 def stop(pidfile: Path, out: Path, say, record: bool = True) -> None:
+    """SIGINT first, so the running seed says where it stopped, then SIGKILL: bench.py (until this was fixed)
+    went on to its next seed after an interrupted one. Checkpoints are written whole after every epoch,
+    so killing loses at most the epoch in progress."""
     pgid = int(pidfile.read_text())
-    try:
-        os.killpg(pgid, signal.SIGINT)
-    except ProcessLookupError:
-        return
-    for _ in range(120):  # let the interrupted seed save its checkpoint
+    for sig, wait in ((signal.SIGINT, 15), (signal.SIGKILL, 30)):
         try:
-            os.killpg(pgid, 0)
+            os.killpg(pgid, sig)
         except ProcessLookupError:
             break
-        time.sleep(1)
+        for _ in range(wait):
+            try:
+                os.killpg(pgid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(1)
     for ckpt in sorted(out.glob("seed-*.pt")) if record else []:
         if not ckpt.with_suffix(".json").exists():
             history = utils.load_checkpoint(ckpt)["history"]
@@ -78,6 +82,8 @@ def main() -> None:
     p.add_argument("--next-allow", type=int, required=True, help="misses allowed before --next is stopped")
     p.add_argument("--deadline", required=True, help="HH:MM UTC: stop everything")
     p.add_argument("--log-file", required=True)
+    p.add_argument("--freed", type=int, default=0,
+                   help="cores already handed on by an earlier watcher (then --next runs, its pid in NEXT_LOG.pid)")
     args = p.parse_args()
 
     def say(msg: str) -> None:
@@ -91,7 +97,9 @@ def main() -> None:
         running[name] = (Path(log), Path(pid), Path(out), int(allowed))
     nxt_log, nxt_pid = Path(args.next_log), Path(args.next_log).with_suffix(".pid")
     nxt_out = Path(shlex.split(args.next)[shlex.split(args.next).index("--out") + 1])
-    freed = 0
+    freed = args.freed
+    if freed:
+        running["next"] = (nxt_log, nxt_pid, nxt_out, args.next_allow)
     say(f"watching {sorted(running)}; next: {args.next}")
     while True:
         for name, (log, pid, out, allowed) in list(running.items()):
