@@ -15,7 +15,7 @@ def test_output_shape_and_finite(name):
 
 def test_parameter_budgets():
     assert count_parameters(build_model("default")) < 8000
-    assert count_parameters(build_model("small")) <= 5000 and count_parameters(build_model("small-sep")) <= 5000
+    assert count_parameters(build_model("small")) <= 5000 and count_parameters(build_model("small-full")) <= 5000
     assert count_parameters(build_model("tiny")) <= 3700 and count_parameters(build_model("tiny-full")) <= 3700
 
 
@@ -29,8 +29,8 @@ def test_separable_blocks_count_and_order():
     assert [type(m) for m in first] == [nn.Conv2d, nn.ReLU, nn.BatchNorm2d, nn.Dropout2d]
     assert [type(m) for m in second] == [nn.Conv2d, nn.Conv2d, nn.ReLU, nn.BatchNorm2d, nn.Dropout2d]
     assert second[0].groups == 2 and second[0].kernel_size == (3, 3) and second[1].kernel_size == (1, 1)
-    assert build_model("small-sep").separable == build_model("tiny").separable == (0, 1, 1, 1, 1, 1)
-    assert build_model("small").separable == (0, 0, 0, 0, 0, 0)
+    assert build_model("small").separable == build_model("tiny").separable == (0, 1, 1, 1, 1, 1)
+    assert build_model("small-full").separable == build_model("tiny-full").separable == (0, 0, 0, 0, 0, 0)
 
 
 def test_separable_only_after_the_pool():

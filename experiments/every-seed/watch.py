@@ -5,7 +5,7 @@ A helper for the screens in results/*/PLAN.md, run beside them (it trains nothin
     python experiments/every-seed/watch.py --log-file logs/watch.log \
         --watch f1=logs/f1.log:logs/f1.pid:results/every-seed/f1-rotation4:0 \
         --watch f2=logs/f2.log:logs/f2.pid:results/every-seed/f2-late-sep:0 \
-        --next "python bench.py --model small-sep --rotation 4 --seeds 1 2 3 4 5 --threads 1 --out results/small/r3" \
+        --next "python bench.py --model small --rotation 4 --seeds 1 2 3 4 5 --threads 1 --out results/small/r3" \
         --next-log logs/next.log --next-allow 1 --deadline 11:35
 
 Each watched candidate is `name=bench log:pid file:out folder:misses allowed before it is stopped`.
