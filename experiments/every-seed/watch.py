@@ -97,7 +97,7 @@ def main() -> None:
         running[name] = (Path(log), Path(pid), Path(out), int(allowed))
     nxt_log, nxt_pid = Path(args.next_log), Path(args.next_log).with_suffix(".pid")
     nxt_out = Path(shlex.split(args.next)[shlex.split(args.next).index("--out") + 1])
-    freed = args.freed
+    freed, next_over = args.freed, False
     if freed:
         running["next"] = (nxt_log, nxt_pid, nxt_out, args.next_allow)
     say(f"watching {sorted(running)}; next: {args.next}")
@@ -111,11 +111,12 @@ def main() -> None:
                     stop(pid, out, say)
                 del running[name]
                 if name == "next":
+                    next_over = True
                     continue
                 freed += 1
                 if "next" in running:  # restart it on both cores; its running seed resumes exactly
                     stop(nxt_pid, nxt_out, say, record=False)
-                if freed <= 2:
+                if freed <= 2 and not next_over:
                     say(f"starting next with --jobs {freed}")
                     start(args.next, freed, nxt_log, nxt_pid)
                     running["next"] = (nxt_log, nxt_pid, nxt_out, args.next_allow)
