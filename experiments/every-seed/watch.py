@@ -17,7 +17,6 @@ Each freed core starts `--next` (with --jobs 1, then --jobs 2 on the seeds it ha
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shlex
