@@ -104,8 +104,11 @@ def test_ctrl_c_stops_the_benchmark_without_starting_the_next_seed(tmp_path, dat
     # Ctrl-C signals the whole process group: the running seed saves its checkpoint, no other starts
     args = ["bench.py", "--seeds", 1, 2, "--jobs", 1, "--epochs", 15, "--train-subset", 2000, "--val-size", 200,
             "--compile", "off", "--data-dir", data_dir, "--out", tmp_path, "--device", "cpu"]
+    # SIGINT back to its default in the child: a shell without job control (CI's, say) starts background
+    # commands with it ignored, and Python then never turns it into KeyboardInterrupt
     p = subprocess.Popen([sys.executable, *map(str, args)], cwd=ROOT, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, text=True, start_new_session=True)
+                         stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     lines = []
     for line in p.stdout:
         lines.append(line)
