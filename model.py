@@ -49,7 +49,7 @@ PRESETS: dict[str, Arch] = {
 }
 
 
-def conv_block(c_in: int, c_out: int, dropout: float, padding: int = 0, separable: bool = False) -> nn.Sequential:
+def conv_block(c_in: int, c_out: int, dropout: float, padding: int = 0, separable: int = 0) -> nn.Sequential:
     """3x3 conv -> ReLU -> BatchNorm -> Dropout2d: the only building block of the network.
 
     No conv bias: the BatchNorm after the ReLU has its own shift, so a bias would only cost parameters.
@@ -103,9 +103,9 @@ class Net(nn.Module):
             raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
         c1, c2, c3, sq, c4, c5, c6 = (int(w) for w in widths)
         p1, p2, p3, p4, p5, p6 = (int(p) for p in padding)
-        s1, s2, s3, s4, s5, s6 = (bool(int(v)) for v in separable)  # s1 pointless: one input channel
+        s1, s2, s3, s4, s5, s6 = (int(v) for v in separable)  # s1 pointless: one input channel
         self.widths, self.padding = (c1, c2, c3, sq, c4, c5, c6), (p1, p2, p3, p4, p5, p6)
-        self.separable = tuple(int(v) for v in (s1, s2, s3, s4, s5, s6))
+        self.separable = (s1, s2, s3, s4, s5, s6)
         self.features = nn.Sequential(
             conv_block(in_channels, c1, dropout, p1, s1),
             conv_block(c1, c2, dropout, p2, s2),

@@ -406,16 +406,13 @@ def check_compatible(state: dict, model: nn.Module, dataset: str | None = None) 
     widths = list(getattr(model, "widths", []))
     if state["arch"]["widths"] != widths:
         diffs.append(f"widths {state['arch']['widths']} in the checkpoint, {widths} here")
-    padding = list(getattr(model, "padding", []))
-    saved = state["arch"].get("padding", [0] * len(padding))  # checkpoints made before padding was a choice
-    if saved != padding:
-        diffs.append(f"padding {saved} in the checkpoint, {padding} here")
-    separable = list(getattr(model, "separable", []))
-    saved = state["arch"].get("separable", [0] * len(separable))  # made before blocks could be separable
-    if isinstance(saved, bool):  # made while separable was one flag for blocks 2 to 6
-        saved = [0] + [int(saved)] * 5
-    if saved != separable:
-        diffs.append(f"separable {saved} in the checkpoint, {separable} here")
+    for key in ("padding", "separable"):  # one 0/1 per 3x3 block
+        mine = list(getattr(model, key, []))
+        saved = state["arch"].get(key, [0] * len(mine))  # checkpoints made before the choice existed
+        if isinstance(saved, bool):  # made while separable was one flag for blocks 2 to 6
+            saved = [0] + [int(saved)] * 5
+        if saved != mine:
+            diffs.append(f"{key} {saved} in the checkpoint, {mine} here")
     own = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     theirs = {k: tuple(v.shape) for k, v in state["model"].items()}
     if not diffs and own != theirs:

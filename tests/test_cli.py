@@ -39,8 +39,7 @@ def test_train_writes_its_outputs_and_resumes(tmp_path, data_dir):
 
 
 def test_model_help_names_every_preset_and_the_three_counts():
-    sys.path.insert(0, str(ROOT))
-    import train
+    import train  # conftest puts the repository on sys.path
     from model import PRESETS, build_model, count_parameters
 
     text = train.HELP["model"]

@@ -28,11 +28,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import utils  # noqa: E402
+from bench import TARGET  # noqa: E402
 
 LINE = re.compile(r"\[(\S+) seed (\d+)\] epoch +(\d+) \|.*\| test loss [\d.]+ acc ([\d.]+)%")
 
 
-def seeds_missed(log: Path, epochs: int = 15, last: int = 3, target: float = 99.4) -> dict[int, int]:
+def seeds_missed(log: Path, epochs: int = 15, last: int = 3, target: float = TARGET) -> dict[int, int]:
     """{seed: epoch of its first miss} from a bench log's epoch lines."""
     missed = {}
     for m in LINE.finditer(log.read_text() if log.exists() else ""):
@@ -95,7 +96,8 @@ def main() -> None:
         log, pid, out, allowed = rest.split(":")
         running[name] = (Path(log), Path(pid), Path(out), int(allowed))
     nxt_log, nxt_pid = Path(args.next_log), Path(args.next_log).with_suffix(".pid")
-    nxt_out = Path(shlex.split(args.next)[shlex.split(args.next).index("--out") + 1])
+    nxt_cmd = shlex.split(args.next)
+    nxt_out = Path(nxt_cmd[nxt_cmd.index("--out") + 1])
     freed, next_over = args.freed, False
     if freed:
         running["next"] = (nxt_log, nxt_pid, nxt_out, args.next_allow)
