@@ -1,0 +1,41 @@
+"""Profile 50 compiled training steps of a preset on real, augmented batches (2 threads): where a step's time goes.
+
+Not a benchmark (one short run, no repeats); it says which operations a network's step spends its time in.
+Run from the repository root: PYTHONPATH=. python experiments/every-seed/profile_step.py late-sep
+"""
+import sys
+
+import torch
+import torch.nn.functional as F
+from torch.profiler import ProfilerActivity, profile
+
+import utils
+
+
+def main(name: str) -> None:
+    torch.set_num_threads(2)
+    cfg = utils.Config(data_dir="data", model=name)
+    data = utils.load_data(cfg, log=lambda *a: None)
+    model = utils.build_model(cfg.model, cfg.dropout, num_classes=10)
+    run = utils.compile_model(model, True)
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    g = torch.Generator().manual_seed(0)
+
+    def steps(a, b):
+        model.train()
+        for i in range(a, b):
+            x = utils.augment(data.train_x[i * 128:(i + 1) * 128].unsqueeze(1).float().div(255), 7, 1.0, g)
+            x = utils.normalize(x, data.mean, data.std)
+            loss = F.cross_entropy(run(x), data.train_y[i * 128:(i + 1) * 128])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+    steps(0, 60)  # compiling and warming up
+    with profile(activities=[ProfilerActivity.CPU]) as p:
+        steps(60, 110)
+    print(p.key_averages().table(sort_by="self_cpu_time_total", row_limit=14))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
