@@ -1,0 +1,53 @@
+"""Cost of one compiled training step, and the parameter count, for network layouts given on the command line.
+
+For choosing a cheaper candidate before screening it: real augmented batches of 128, 2 threads, the
+layouts measured in turn, three rounds, so that the machine's drift shows as spread. Not the speed
+limit's measure (that is a full `train.py` run alone).
+Run from the repository root:
+    PYTHONPATH=. python experiments/every-seed/step_cost.py 8,12,14,8,12,16,16:000000 8,12,14,16,32,40,48:000111
+"""
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+import utils
+from model import Net, count_parameters
+
+
+def main(layouts: list[str]) -> None:
+    torch.set_num_threads(2)
+    cfg = utils.Config(data_dir="data")
+    data = utils.load_data(cfg, log=lambda *a: None)
+    g = torch.Generator().manual_seed(0)
+    nets = {}
+    for spec in layouts:
+        widths, flags = spec.split(":")
+        model = Net(tuple(int(w) for w in widths.split(",")), cfg.dropout, separable=tuple(int(c) for c in flags))
+        nets[spec] = (model, utils.compile_model(model, True), torch.optim.Adam(model.parameters(), lr=0.01), [])
+
+    def steps(spec, a, b):
+        model, run, opt, _ = nets[spec]
+        model.train()
+        for i in range(a, b):
+            x = utils.augment(data.train_x[i * 128:(i + 1) * 128].unsqueeze(1).float().div(255), 7, 1.0, g)
+            loss = F.cross_entropy(run(utils.normalize(x, data.mean, data.std)), data.train_y[i * 128:(i + 1) * 128])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+    for spec in nets:
+        steps(spec, 0, 30)  # compiling and warming up
+    for r in range(3):
+        for spec in nets:
+            start = time.perf_counter()
+            steps(spec, 30 + 50 * r, 80 + 50 * r)
+            nets[spec][3].append((time.perf_counter() - start) / 50 * 1000)
+    for spec, (model, _, _, ms) in nets.items():
+        print(f"{spec}: {count_parameters(model):,} parameters, {min(ms):.1f} ms/step "
+              f"(rounds {', '.join(f'{m:.1f}' for m in ms)})")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
