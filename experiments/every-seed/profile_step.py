@@ -6,10 +6,10 @@ Run from the repository root: PYTHONPATH=. python experiments/every-seed/profile
 import sys
 
 import torch
-import torch.nn.functional as F
 from torch.profiler import ProfilerActivity, profile
 
 import utils
+from step_cost import train_steps  # this script's folder is on sys.path when it runs
 
 
 def main(name: str) -> None:
@@ -21,19 +21,9 @@ def main(name: str) -> None:
     opt = torch.optim.Adam(model.parameters(), lr=0.01)
     g = torch.Generator().manual_seed(0)
 
-    def steps(a, b):
-        model.train()
-        for i in range(a, b):
-            x = utils.augment(data.train_x[i * 128:(i + 1) * 128].unsqueeze(1).float().div(255), 7, 1.0, g)
-            x = utils.normalize(x, data.mean, data.std)
-            loss = F.cross_entropy(run(x), data.train_y[i * 128:(i + 1) * 128])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-
-    steps(0, 60)  # compiling and warming up
+    train_steps(model, run, opt, data, g, 0, 60)  # compiling and warming up
     with profile(activities=[ProfilerActivity.CPU]) as p:
-        steps(60, 110)
+        train_steps(model, run, opt, data, g, 60, 110)
     print(p.key_averages().table(sort_by="self_cpu_time_total", row_limit=14))
 
 

@@ -16,37 +16,39 @@ import utils
 from model import Net, count_parameters
 
 
+def train_steps(model, run, opt, data, generator, a: int, b: int) -> None:
+    """Training steps on batches a to b-1 of 128 (in order, augmented as the default recipe does); `run` is
+    `model` or its compiled wrapper. profile_step.py uses it too."""
+    model.train()
+    for i in range(a, b):
+        x = utils.augment(data.train_x[i * 128:(i + 1) * 128].unsqueeze(1).float().div(255), 7, 1.0, generator)
+        loss = F.cross_entropy(run(utils.normalize(x, data.mean, data.std)), data.train_y[i * 128:(i + 1) * 128])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+
 def main(layouts: list[str]) -> None:
     torch.set_num_threads(2)
     cfg = utils.Config(data_dir="data")
     data = utils.load_data(cfg, log=lambda *a: None)
     g = torch.Generator().manual_seed(0)
-    nets = {}
+    nets, ms = {}, {spec: [] for spec in layouts}
     for spec in layouts:
         widths, flags = spec.split(":")
         model = Net(tuple(int(w) for w in widths.split(",")), cfg.dropout, separable=tuple(int(c) for c in flags))
-        nets[spec] = (model, utils.compile_model(model, True), torch.optim.Adam(model.parameters(), lr=0.01), [])
-
-    def steps(spec, a, b):
-        model, run, opt, _ = nets[spec]
-        model.train()
-        for i in range(a, b):
-            x = utils.augment(data.train_x[i * 128:(i + 1) * 128].unsqueeze(1).float().div(255), 7, 1.0, g)
-            loss = F.cross_entropy(run(utils.normalize(x, data.mean, data.std)), data.train_y[i * 128:(i + 1) * 128])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+        nets[spec] = (model, utils.compile_model(model, True), torch.optim.Adam(model.parameters(), lr=0.01))
 
     for spec in nets:
-        steps(spec, 0, 30)  # compiling and warming up
+        train_steps(*nets[spec], data, g, 0, 30)  # compiling and warming up
     for r in range(3):
         for spec in nets:
             start = time.perf_counter()
-            steps(spec, 30 + 50 * r, 80 + 50 * r)
-            nets[spec][3].append((time.perf_counter() - start) / 50 * 1000)
-    for spec, (model, _, _, ms) in nets.items():
-        print(f"{spec}: {count_parameters(model):,} parameters, {min(ms):.1f} ms/step "
-              f"(rounds {', '.join(f'{m:.1f}' for m in ms)})")
+            train_steps(*nets[spec], data, g, 30 + 50 * r, 80 + 50 * r)
+            ms[spec].append((time.perf_counter() - start) / 50 * 1000)
+    for spec, (model, _, _) in nets.items():
+        print(f"{spec}: {count_parameters(model):,} parameters, {min(ms[spec]):.1f} ms/step "
+              f"(rounds {', '.join(f'{m:.1f}' for m in ms[spec])})")
 
 
 if __name__ == "__main__":
