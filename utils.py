@@ -45,7 +45,7 @@ class Config:
     clean_size: int = 5000            # fixed training images seen un-augmented in eval mode (see fit)
     bn_recalibrate: str = "on"        # on: recompute BatchNorm statistics on the clean images, dropout off
     label_smoothing: float = 0.0      # of the training loss only; evaluation losses stay plain cross-entropy
-    ema: float = 0.999                # per-step decay of an average of the weights, reported and saved; 0: off
+    ema: float = 0.0                  # per-step decay of an average of the weights (0.999, say), reported and saved; 0: off
     plateau_factor: float = 0.5
     plateau_patience: int = 0
     plateau_threshold: float = 0.02   # relative improvement of the val loss that counts as progress

@@ -58,8 +58,9 @@ def test_every_3x3_conv_is_followed_by_relu_bn_dropout_and_there_is_no_linear():
               if isinstance(m, nn.Sequential) and len(m) and isinstance(m[0], nn.Conv2d)]
     convs3 = [m for m in model.modules() if isinstance(m, nn.Conv2d) and m.kernel_size == (3, 3)]
     assert len(blocks) == len(convs3) == 6
-    for b in blocks:
-        assert [type(m) for m in b] == [nn.Conv2d, nn.ReLU, nn.BatchNorm2d, nn.Dropout2d]
+    for b, separable in zip(blocks, model.separable):
+        assert [type(m) for m in b] == [nn.Conv2d] * (1 + separable) + [nn.ReLU, nn.BatchNorm2d, nn.Dropout2d]
+    assert model.separable == (0, 0, 0, 0, 1, 1)
     assert isinstance(model.pool, nn.AdaptiveAvgPool2d) and model.head.kernel_size == (1, 1)
 
 
