@@ -23,7 +23,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from data import DATASETS, Data, load_data
-from model import PRESETS, Net, build_model, count_parameters
+from model import PRESETS, Arch, Net, build_model, count_parameters
 
 
 # ----------------------------------------------------------------------------------------------
@@ -398,15 +398,15 @@ def load_checkpoint(path) -> dict:
     return state
 
 
-def saved_arch(state: dict) -> dict:
-    """The checkpoint's network: widths, padding and separable (one 0/1 per 3x3 block) as lists."""
+def saved_arch(state: dict) -> Arch:
+    """The checkpoint's network, as a model.Arch (so it compares equal to the preset it was built from)."""
     arch = state["arch"]
     n = len(arch["widths"]) - 1
     padding = arch.get("padding", [0] * n)  # checkpoints made before padding was a choice: none
     separable = arch.get("separable", [0] * n)
     if isinstance(separable, bool):  # made while separable was one flag for blocks 2 to 6
         separable = [0] + [int(separable)] * (n - 1)
-    return {"widths": list(arch["widths"]), "padding": list(padding), "separable": list(separable)}
+    return Arch(*(tuple(int(v) for v in values) for values in (arch["widths"], padding, separable)))
 
 
 def check_compatible(state: dict, model: nn.Module, dataset: str | None = None) -> None:
@@ -418,16 +418,15 @@ def check_compatible(state: dict, model: nn.Module, dataset: str | None = None) 
     saved = saved_arch(state)
     for key in ("widths", "padding", "separable"):
         mine = list(getattr(model, key, []))
-        if saved[key] != mine:
-            diffs.append(f"{key} {saved[key]} in the checkpoint, {mine} here")
+        if list(getattr(saved, key)) != mine:
+            diffs.append(f"{key} {list(getattr(saved, key))} in the checkpoint, {mine} here")
     own = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     theirs = {k: tuple(v.shape) for k, v in state["model"].items()}
     if not diffs and own != theirs:
         names = sorted(set(own) ^ set(theirs)) + sorted(k for k in set(own) & set(theirs) if own[k] != theirs[k])
         diffs.append(f"parameters differ: {names[:5]}")
     if diffs:
-        match = [name for name, a in PRESETS.items()
-                 if [list(a.widths), list(a.padding), list(a.separable)] == list(saved.values())]
+        match = [name for name, a in PRESETS.items() if a == saved]
         hint = f" (the checkpoint's network is the preset {match[0]!r}: model={match[0]!r})" if match else ""
         raise ValueError("checkpoint does not fit this model: " + "; ".join(diffs) + hint)
 
@@ -576,8 +575,8 @@ def predict(checkpoint, images, device: str = "cpu") -> tuple[torch.Tensor, torc
     state = load_checkpoint(checkpoint)
     x = _as_image_batch(images)
     arch = saved_arch(state)  # not the preset's name: a preset may have changed since the checkpoint was made
-    model = Net(arch["widths"], 0.0, num_classes=len(state["arch"]["classes"]), padding=arch["padding"],
-                separable=arch["separable"])
+    model = Net(arch.widths, 0.0, num_classes=len(state["arch"]["classes"]), padding=arch.padding,
+                separable=arch.separable)
     check_compatible(state, model)
     model.load_state_dict(state["model"])
     model.to(device)
