@@ -54,8 +54,9 @@ PRESETS: dict[str, Arch] = {
     # 22x22 maps), everything after the pool unchanged: 7,348 parameters (issue 14's ninth round).
     "late-sep-narrow": Arch((8, 10, 12, 16, 32, 40, 48), separable=(0, 0, 0, 1, 1, 1)),
     # late-sep with one of the two things the default gave up of it (issue 14's eleventh round): its
-    # separable c4 of 32 channels after the default's squeeze of 8 (7,524), or its squeeze of 16 with a
-    # separable c4 of 16 (6,892).
+    # separable c4 of 32 channels after the default's squeeze of 8 (7,524; 1.15x the first default's time,
+    # screened 10 of 10 at a mean final 99.519%, under its rule's 99.52%), or its squeeze of 16 with a
+    # separable c4 of 16 (6,892; 1.13x, not screened). RESULTS.md, round 11.
     "late-sep-sq8": Arch((8, 12, 14, 8, 32, 40, 48), separable=(0, 0, 0, 1, 1, 1)),
     "late-sep-c16": Arch((8, 12, 14, 16, 16, 40, 48), separable=(0, 0, 0, 1, 1, 1)),
 }
