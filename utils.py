@@ -417,9 +417,9 @@ def check_compatible(state: dict, model: nn.Module, dataset: str | None = None) 
         diffs.append(f"dataset {state['arch']['dataset']!r} in the checkpoint, {dataset!r} here")
     saved = saved_arch(state)
     for key in ("widths", "padding", "separable"):
-        mine = list(getattr(model, key, []))
-        if list(getattr(saved, key)) != mine:
-            diffs.append(f"{key} {list(getattr(saved, key))} in the checkpoint, {mine} here")
+        mine, in_checkpoint = list(getattr(model, key, [])), list(getattr(saved, key))
+        if in_checkpoint != mine:
+            diffs.append(f"{key} {in_checkpoint} in the checkpoint, {mine} here")
     own = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     theirs = {k: tuple(v.shape) for k, v in state["model"].items()}
     if not diffs and own != theirs:
