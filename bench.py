@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import multiprocessing
 import os
 import platform
 import statistics
@@ -255,7 +256,10 @@ def main(argv=None) -> int:
         # after Ctrl-C, so queueing them all made an interrupted benchmark go on to its next seeds.
         waiting, running = list(todo), {}
         try:
-            with ProcessPoolExecutor(max_workers=min(args.jobs, len(todo))) as pool:
+            # spawn, not fork: the parent has asked CUDA whether it is there (config_from_args), and a
+            # process forked after that cannot use CUDA; spawned workers start clean (and use it).
+            with ProcessPoolExecutor(max_workers=min(args.jobs, len(todo)),
+                                     mp_context=multiprocessing.get_context("spawn")) as pool:
                 while waiting or running:
                     while waiting and len(running) < args.jobs:
                         cfg = waiting.pop(0)
