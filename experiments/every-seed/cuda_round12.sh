@@ -1,6 +1,6 @@
 #!/bin/bash
 # Round 12 on a lent GPU (results/every-seed/PLAN.md): the default and late-sep-sq8 side by side on CUDA,
-# each bench.py over the same seeds in the same order, 8 seeds at a time each, until DEADLINE seconds.
+# each bench.py over the same seeds in the same order, JOBS (8) seeds at a time each, until DEADLINE seconds.
 # Run from the repository root with MNIST's four .gz files in .mn/ and an $OUT folder to fill:
 #   bash experiments/every-seed/cuda_round12.sh 480
 set -u
@@ -11,11 +11,12 @@ for f in .mn/*.gz; do gunzip -c "$f" > "data/MNIST/raw/$(basename "$f" .gz)"; do
 { nvidia-smi; lscpu | head -20; python3 -c "import torch, torchvision; print('torch', torch.__version__,
 'torchvision', torchvision.__version__, torch.cuda.get_device_name())"; } > "$out/env.txt" 2>&1
 export PYTHONUNBUFFERED=1 TORCHINDUCTOR_COMPILE_THREADS=1  # 16 processes compile at once: no worker pools
-seeds="$(seq 161 180) $(seq 301 320)"
-python3 bench.py --seeds $seeds --jobs 8 --threads 1 --data-dir data \
-  --out results/every-seed/cuda-default > "$out/default.log" 2>&1 &
-python3 bench.py --model late-sep-sq8 --seeds $seeds --jobs 8 --threads 1 --data-dir data \
-  --out results/every-seed/cuda-late-sep-sq8 > "$out/late-sep-sq8.log" 2>&1 &
+# The first call used these defaults; the second: MODELS=late-sep-sq8 JOBS=16 SEEDS="177 ... 312"
+seeds=${SEEDS:-"$(seq 161 180) $(seq 301 320)"}
+for model in ${MODELS:-default late-sep-sq8}; do
+  python3 bench.py --model "$model" --seeds $seeds --jobs "${JOBS:-8}" --threads 1 --data-dir data \
+    --out "results/every-seed/cuda-$model" > "$out/$model.log" 2>&1 &
+done
 pack() {  # finished seeds only (each seed-N.json is written whole); checkpoints stay behind
   tar czf "$out/.results.tgz" --exclude='*.pt' --exclude='ray-tune' results/every-seed/cuda-* 2>/dev/null
   mv "$out/.results.tgz" "$out/results.tgz"
