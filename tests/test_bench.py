@@ -26,7 +26,7 @@ def test_bench_writes_runs_summary_plot_and_skips_finished_seeds(tmp_path, data_
     again = py(*args)
     assert again.returncode == 0 and again.stdout.count("already done") == 2
     table = py("bench.py", "--table", tmp_path / "seed-1.json")
-    assert table.returncode == 0 and f"| {tmp_path.name}/seed-1 | 7,532 |" in table.stdout
+    assert table.returncode == 0 and f"| {tmp_path.name}/seed-1 | 7,524 |" in table.stdout
 
 
 def test_a_corrupt_seed_checkpoint_is_named(tmp_path, data_dir):

@@ -60,7 +60,7 @@ def test_every_3x3_conv_is_followed_by_relu_bn_dropout_and_there_is_no_linear():
     assert len(blocks) == len(convs3) == 6
     for b, separable in zip(blocks, model.separable):
         assert [type(m) for m in b] == [nn.Conv2d] * (1 + separable) + [nn.ReLU, nn.BatchNorm2d, nn.Dropout2d]
-    assert model.separable == (0, 0, 0, 0, 1, 1)
+    assert model.separable == (0, 0, 0, 1, 1, 1)
     assert isinstance(model.pool, nn.AdaptiveAvgPool2d) and model.head.kernel_size == (1, 1)
 
 
