@@ -26,6 +26,7 @@ import math
 import multiprocessing
 import os
 import platform
+import signal
 import statistics
 import sys
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -100,6 +101,17 @@ def run_with_ray(todo: list, out: Path, threads: int, address: str, cpus: float,
         return failed
     finally:
         ray.shutdown()
+
+
+def stop_workers(pool: ProcessPoolExecutor) -> None:
+    """On SIGTERM (kill, timeout, a cluster's scheduler), stop as Ctrl-C does. Ctrl-C reaches the whole
+    process group; SIGTERM only this process, and the workers would go on training, orphaned. So each
+    worker gets the SIGINT that Ctrl-C would have sent it: the seed saves and stops after its last whole
+    epoch. Then this process stops too."""
+    for proc in list((pool._processes or {}).values()):  # the executor has no public list of its workers
+        if proc.is_alive():
+            os.kill(proc.pid, signal.SIGINT)
+    raise KeyboardInterrupt
 
 
 def done(path: Path, cfg: utils.Config) -> dict | None:
@@ -256,10 +268,11 @@ def main(argv=None) -> int:
         # after Ctrl-C, so queueing them all made an interrupted benchmark go on to its next seeds.
         waiting, running = list(todo), {}
         try:
-            # spawn, not fork: the parent has asked CUDA whether it is there (config_from_args), and a
-            # process forked after that cannot use CUDA; spawned workers start clean (and use it).
+            # spawn, not fork: the parent has asked torch.cuda.is_available() (config_from_args), which
+            # poisons fork (PyTorch's docs), so a forked worker could not use CUDA; spawned ones start clean.
             with ProcessPoolExecutor(max_workers=min(args.jobs, len(todo)),
                                      mp_context=multiprocessing.get_context("spawn")) as pool:
+                signal.signal(signal.SIGTERM, lambda *_: stop_workers(pool))
                 while waiting or running:
                     while waiting and len(running) < args.jobs:
                         cfg = waiting.pop(0)
@@ -269,6 +282,8 @@ def main(argv=None) -> int:
                         records[running.pop(fut)] = fut.result()
         except KeyboardInterrupt:
             pass  # the running seeds saved their checkpoints; finished ones are in `records` and on disk
+        finally:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
     unfinished = [c.seed for c in configs if len(records.get(c.seed, {}).get("epochs", [])) != base.epochs]
     if unfinished:
         print(f"interrupted: seeds {unfinished} are not finished; their checkpoints are in {out}, "

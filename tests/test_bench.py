@@ -3,6 +3,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 from conftest import ROOT
 
@@ -121,3 +122,26 @@ def test_ctrl_c_stops_the_benchmark_without_starting_the_next_seed(tmp_path, dat
     assert "[default seed 1] interrupted" in out and "interrupted: seeds [1, 2] are not finished" in out
     assert (tmp_path / "seed-1.pt").is_file() and not (tmp_path / "seed-2.pt").exists(), out
     assert "seed 2]" not in out
+
+
+def test_sigterm_stops_the_workers_too(tmp_path, data_dir):
+    # SIGTERM (kill, timeout, a scheduler) reaches bench.py alone, not its workers: without passing it on,
+    # bench.py died and its worker trained on, orphaned. Now the seed stops and saves as under Ctrl-C.
+    args = ["bench.py", "--seeds", 1, 2, "--jobs", 1, "--epochs", 15, "--train-subset", 2000, "--val-size", 200,
+            "--compile", "off", "--data-dir", data_dir, "--out", tmp_path / "out", "--device", "cpu"]
+    log = tmp_path / "log"
+    with open(log, "w") as f:  # a file, not a pipe: an orphaned worker would hold a pipe open
+        p = subprocess.Popen([sys.executable, *map(str, args)], cwd=ROOT, stdout=f, stderr=subprocess.STDOUT,
+                             start_new_session=True)
+    try:
+        deadline = time.monotonic() + 300
+        while "[default seed 1] epoch  1 |" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        p.terminate()  # SIGTERM to bench.py only
+        code = p.wait(timeout=120)
+    finally:
+        os.killpg(p.pid, signal.SIGKILL)  # whatever is left of its process group, the workers included
+    out = log.read_text()
+    assert code == 130, out
+    assert "[default seed 1] interrupted" in out and "interrupted: seeds [1, 2] are not finished" in out
+    assert (tmp_path / "out" / "seed-1.pt").is_file() and not (tmp_path / "out" / "seed-2.pt").exists(), out

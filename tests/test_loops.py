@@ -268,15 +268,18 @@ def test_checkpoint_that_would_run_code_is_refused(tmp_path, monkeypatch):
         utils.load_checkpoint(tmp_path / "other.pt")
 
 
-def test_checkpoint_of_a_preset_that_changed_since_still_predicts_and_names_its_preset(data_dir, small_data, tmp_path):
-    # Made when "default" meant what is now "plain" (before issue 14's round 8): the config names "default",
-    # the weights are plain's.
+@pytest.mark.parametrize("then, differs", [("plain", r"widths \[8, 12, 14, 8, 12, 16, 16\] in the checkpoint"),
+                                           ("late-sep2", r"widths \[8, 12, 14, 8, 16, 40, 48\] in the checkpoint")])
+def test_checkpoint_of_a_preset_that_changed_since_still_predicts_and_names_its_preset(data_dir, small_data, tmp_path,
+                                                                                       then, differs):
+    # Made when "default" meant another network: before issue 14's round 8 what is now "plain", from round 8
+    # to round 12 what is now "late-sep2". The config names "default", the weights are the old network's.
     ckpt = tmp_path / "old.pt"
-    old = build_model("plain").eval()
+    old = build_model(then).eval()
     utils.save_checkpoint(ckpt, old, small_cfg(data_dir, model="default"), small_data, {"epochs": []})
     want = utils.evaluate(old, small_data.test_x, small_data.test_y, small_data.mean, small_data.std)["pred"]
     assert torch.equal(utils.predict(ckpt, small_data.test_x)[0], want)
-    with pytest.raises(ValueError, match=r"widths \[8, 12, 14, 8, 12, 16, 16\] in the checkpoint.*preset 'plain'"):
+    with pytest.raises(ValueError, match=differs + f".*preset '{then}'"):
         utils.fit(small_cfg(data_dir, model="default"), data=small_data, checkpoint=ckpt, resume=True,
                   progress=False, log=lambda *_: None)
 
