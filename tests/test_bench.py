@@ -126,13 +126,14 @@ def test_ctrl_c_stops_the_benchmark_without_starting_the_next_seed(tmp_path, dat
 
 def test_sigterm_stops_the_workers_too(tmp_path, data_dir):
     # SIGTERM (kill, timeout, a scheduler) reaches bench.py alone, not its workers: without passing it on,
-    # bench.py died and its worker trained on, orphaned. Now the seed stops and saves as under Ctrl-C.
+    # bench.py died and its worker trained on, orphaned. Now the seed stops and saves as under Ctrl-C,
+    # also when bench.py was started with SIGINT ignored (nohup, `&` in a script), as it is here.
     args = ["bench.py", "--seeds", 1, 2, "--jobs", 1, "--epochs", 15, "--train-subset", 2000, "--val-size", 200,
             "--compile", "off", "--data-dir", data_dir, "--out", tmp_path / "out", "--device", "cpu"]
     log = tmp_path / "log"
     with open(log, "w") as f:  # a file, not a pipe: an orphaned worker would hold a pipe open
         p = subprocess.Popen([sys.executable, *map(str, args)], cwd=ROOT, stdout=f, stderr=subprocess.STDOUT,
-                             start_new_session=True)
+                             start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     try:
         deadline = time.monotonic() + 300
         while "[default seed 1] epoch  1 |" not in log.read_text() and time.monotonic() < deadline:
@@ -143,5 +144,5 @@ def test_sigterm_stops_the_workers_too(tmp_path, data_dir):
         os.killpg(p.pid, signal.SIGKILL)  # whatever is left of its process group, the workers included
     out = log.read_text()
     assert code == 130, out
-    assert "[default seed 1] interrupted" in out and "interrupted: seeds [1, 2] are not finished" in out
+    assert "[default seed 1] interrupted" in out and "interrupted: seeds [1, 2] are not finished" in out, out
     assert (tmp_path / "out" / "seed-1.pt").is_file() and not (tmp_path / "out" / "seed-2.pt").exists(), out
