@@ -37,6 +37,7 @@ import torch
 import plots
 import utils
 from data import ensure_files
+from model import build_model, count_parameters
 from train import Parser, add_config_args, config_from_args
 
 TARGET = 99.4
@@ -256,6 +257,11 @@ def main(argv=None) -> int:
                 sys.exit(f"bench.py: error: {ckpt} is a run with other settings ({', '.join(changed)}); "
                          "move it away or choose another --out")
         rec = done(out / f"seed-{cfg.seed}.json", cfg)
+        params = count_parameters(build_model(cfg.model))
+        if rec and rec["params"] != params:  # the JSON's config names a preset, and presets have changed
+            sys.exit(f"bench.py: error: {out / f'seed-{cfg.seed}.json'} was made by a network of {rec['params']:,} "
+                     f"parameters, but the preset {cfg.model!r} has {params:,} now (see model.PRESETS); "
+                     "choose another --out")
         if rec:
             print(f"seed {cfg.seed}: already done ({rec['epochs'][-1]['test_acc']:.2f}%), skipped")
             records[cfg.seed] = rec

@@ -30,6 +30,18 @@ def test_bench_writes_runs_summary_plot_and_skips_finished_seeds(tmp_path, data_
     assert table.returncode == 0 and f"| {tmp_path.name}/seed-1 | 7,524 |" in table.stdout
 
 
+def test_a_finished_seed_of_a_preset_that_changed_since_is_not_taken_as_done(tmp_path, data_dir):
+    args = ["bench.py", "--seeds", 1, "--epochs", 1, "--train-subset", 200, "--val-size", 200, "--compile", "off",
+            "--data-dir", data_dir, "--out", tmp_path, "--device", "cpu"]
+    assert py(*args).returncode == 0
+    path = tmp_path / "seed-1.json"
+    rec = json.loads(path.read_text())
+    path.write_text(json.dumps({**rec, "params": 7532}))  # as made when "default" was what is now late-sep2
+    r = py(*args)
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert "seed-1.json was made by a network of 7,532 parameters, but the preset 'default' has 7,524 now" in r.stderr
+
+
 def test_a_corrupt_seed_checkpoint_is_named(tmp_path, data_dir):
     (tmp_path / "seed-3.pt").write_bytes(b"not a checkpoint")
     r = py("bench.py", "--seeds", 3, "--epochs", 1, "--data-dir", data_dir, "--out", tmp_path)

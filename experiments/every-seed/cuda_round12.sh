@@ -3,6 +3,10 @@
 # each bench.py over the same seeds in the same order, JOBS (8) seeds at a time each, until DEADLINE seconds.
 # Run from the repository root with MNIST's four .gz files in .mn/ and an $OUT folder to fill:
 #   bash experiments/every-seed/cuda_round12.sh 480
+# Its first call ran at commit 5e49fc4, its second at a7b38d1. Since the freeze that followed, late-sep-sq8's
+# network is `default` and the name late-sep-sq8 is gone. Do not rerun it at a later commit as it stands:
+# results/every-seed/cuda-default holds the old default's runs under the name default, and bench.py would
+# take them as done. Copy it with new --out folders instead.
 set -u
 deadline=${1:-480}
 out=${OUT:-/tmp/round12-out}
