@@ -246,6 +246,7 @@ def main(argv=None) -> int:
         threads = args.threads or max(1, (os.cpu_count() or 1) // args.jobs)
 
     records, todo = {}, []
+    params = count_parameters(build_model(base.model))  # every seed's network: configs differ only in seed
     for cfg in configs:
         ckpt = out / f"seed-{cfg.seed}.pt"
         if ckpt.is_file():
@@ -257,7 +258,6 @@ def main(argv=None) -> int:
                 sys.exit(f"bench.py: error: {ckpt} is a run with other settings ({', '.join(changed)}); "
                          "move it away or choose another --out")
         rec = done(out / f"seed-{cfg.seed}.json", cfg)
-        params = count_parameters(build_model(cfg.model))
         if rec and rec["params"] != params:  # the JSON's config names a preset, and presets have changed
             sys.exit(f"bench.py: error: {out / f'seed-{cfg.seed}.json'} was made by a network of {rec['params']:,} "
                      f"parameters, but the preset {cfg.model!r} has {params:,} now (see model.PRESETS); "

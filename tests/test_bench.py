@@ -113,10 +113,15 @@ def test_without_batchnorm_removes_every_batchnorm_and_keeps_shapes():
     assert model(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
 
 
+def interrupted_run(data_dir, out) -> list:
+    """bench.py arguments for two seeds, one at a time, each long enough to be stopped during its first."""
+    return ["bench.py", "--seeds", 1, 2, "--jobs", 1, "--epochs", 15, "--train-subset", 2000, "--val-size", 200,
+            "--compile", "off", "--data-dir", data_dir, "--out", out, "--device", "cpu"]
+
+
 def test_ctrl_c_stops_the_benchmark_without_starting_the_next_seed(tmp_path, data_dir):
     # Ctrl-C signals the whole process group: the running seed saves its checkpoint, no other starts
-    args = ["bench.py", "--seeds", 1, 2, "--jobs", 1, "--epochs", 15, "--train-subset", 2000, "--val-size", 200,
-            "--compile", "off", "--data-dir", data_dir, "--out", tmp_path, "--device", "cpu"]
+    args = interrupted_run(data_dir, tmp_path)
     # SIGINT back to its default in the child: a shell without job control (CI's, say) starts background
     # commands with it ignored, and Python then never turns it into KeyboardInterrupt
     p = subprocess.Popen([sys.executable, *map(str, args)], cwd=ROOT, stdout=subprocess.PIPE,
@@ -140,8 +145,7 @@ def test_sigterm_stops_the_workers_too(tmp_path, data_dir):
     # SIGTERM (kill, timeout, a scheduler) reaches bench.py alone, not its workers: without passing it on,
     # bench.py died and its worker trained on, orphaned. Now the seed stops and saves as under Ctrl-C,
     # also when bench.py was started with SIGINT ignored (nohup, `&` in a script), as it is here.
-    args = ["bench.py", "--seeds", 1, 2, "--jobs", 1, "--epochs", 15, "--train-subset", 2000, "--val-size", 200,
-            "--compile", "off", "--data-dir", data_dir, "--out", tmp_path / "out", "--device", "cpu"]
+    args = interrupted_run(data_dir, tmp_path / "out")
     log = tmp_path / "log"
     with open(log, "w") as f:  # a file, not a pipe: an orphaned worker would hold a pipe open
         p = subprocess.Popen([sys.executable, *map(str, args)], cwd=ROOT, stdout=f, stderr=subprocess.STDOUT,
