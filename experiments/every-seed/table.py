@@ -1,9 +1,12 @@
 """One markdown table of screen candidates: seeds run, held, mean final accuracy, lowest epoch, seconds.
 
-    python experiments/every-seed/table.py NAME=FOLDER[:COLUMN] ...
+    python experiments/every-seed/table.py NAME=FOLDER[:COLUMN][+FOLDER[:COLUMN]...] ...
 
 FOLDER holds bench.py's seed-N.json files; COLUMN is the per-epoch accuracy to judge (test_acc unless
-given; raw_test_acc reads the trained weights of a run with averaged weights). Only finished seeds count.
+given; raw_test_acc reads the trained weights of a run with averaged weights). Folders joined by + are
+pooled into one row (a seed in two of them is an error). Only finished seeds count. "each seed's lowest"
+is the mean (and standard deviation) over seeds of the lowest of its last three epochs: where the
+hold count moves by whole seeds, this moves by hundredths.
 """
 import json
 import statistics
@@ -14,27 +17,42 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository, 
 from bench import TARGET, consistency  # noqa: E402
 
 
-def row(name: str, folder: str, column: str = "test_acc") -> str:
+def load(spec: str) -> dict:
+    """{seed: record} from FOLDER[:COLUMN]+..., each record's epochs judged on its folder's COLUMN
+    (copied to test_acc, so that one column serves every folder)."""
     records = {}
-    for p in Path(folder).glob("seed-*.json"):
-        rec = json.loads(p.read_text())
-        records[rec["config"]["seed"]] = rec
+    for part in spec.split("+"):
+        folder, _, column = part.partition(":")
+        for p in Path(folder).glob("seed-*.json"):
+            rec = json.loads(p.read_text())
+            seed = rec["config"]["seed"]
+            if seed in records:
+                raise SystemExit(f"seed {seed} is in two of the pooled folders ({spec}); pool disjoint seeds")
+            rec["epochs"] = [{**e, "test_acc": e[column or "test_acc"]} for e in rec["epochs"]]
+            records[seed] = rec
+    return records
+
+
+def row(name: str, spec: str) -> str:
+    records = load(spec)
     if not records:
-        return f"| {name} | 0 | | | | | |"
-    c = consistency(records, 3, column)
+        return f"| {name} | 0 | | | | | | |"
+    c = consistency(records, 3)
     lo, hi = c["interval"]
+    lows = [min(e["test_acc"] for e in r["epochs"][-3:]) for r in records.values()]
+    sd = statistics.stdev(lows) if len(lows) > 1 else 0.0
     seconds = statistics.mean(r["seconds"] for r in records.values())
     seeds = sorted(records)
     missed = ", ".join(map(str, c["missed"])) or "none"
     return (f"| {name} | {', '.join(map(str, seeds))} | {c['held']} of {c['n']} ({100 * lo:.0f}-{100 * hi:.0f}%) "
-            f"| {missed} | {statistics.mean(c['finals']):.2f} | {c['lowest']:.2f} | {seconds:.0f} |")
+            f"| {missed} | {statistics.mean(c['finals']):.3f} | {c['lowest']:.2f} | {statistics.mean(lows):.3f} "
+            f"({sd:.3f}) | {seconds:.0f} |")
 
 
 if __name__ == "__main__":
     print(f"| candidate | seeds run | held (each of last 3 >= {TARGET}; 95% Wilson) | missed | mean final | "
-          "lowest of last 3 | seconds per run |")
-    print("|---|---|---|---|---:|---:|---:|")
+          "lowest of last 3 | each seed's lowest, mean (sd) | seconds per run |")
+    print("|---|---|---|---|---:|---:|---:|---:|")
     for arg in sys.argv[1:]:
         name, _, spec = arg.partition("=")
-        folder, _, column = spec.partition(":")
-        print(row(name, folder, column or "test_acc"))
+        print(row(name, spec))
