@@ -22,9 +22,12 @@ class Arch:
 
 
 PRESETS: dict[str, Arch] = {
-    # 7,524 parameters: plain 3x3 blocks before the pool, then three depthwise-separable blocks of 32,
-    # 40 and 48 channels (issue 14's twelfth round, RESULTS.md); until then "late-sep-sq8"
-    "default": Arch((8, 12, 14, 8, 32, 40, 48), separable=(0, 0, 0, 1, 1, 1)),
+    # 7,964 parameters: plain 3x3 blocks before the pool, a squeeze to 16 channels, then three
+    # depthwise-separable blocks of 32, 40 and 48 channels (issue 14's fourteenth round, RESULTS.md);
+    # also named "late-sep", its name from the fifth round until then
+    "default": Arch((8, 12, 14, 16, 32, 40, 48), separable=(0, 0, 0, 1, 1, 1)),
+    # 7,524 parameters, a squeeze to 8: the default in issue 14's twelfth and thirteenth rounds
+    "late-sep-sq8": Arch((8, 12, 14, 8, 32, 40, 48), separable=(0, 0, 0, 1, 1, 1)),
     # 7,532 parameters, c4 plain: the default from issue 14's eighth round to its twelfth
     "late-sep2": Arch((8, 12, 14, 8, 16, 40, 48), separable=(0, 0, 0, 0, 1, 1)),
     "plain": Arch((8, 12, 14, 8, 12, 16, 16)),  # 7,772 parameters, plain 3x3 blocks: the default until round 8
@@ -47,17 +50,14 @@ PRESETS: dict[str, Arch] = {
     "pad-late": Arch((8, 12, 14, 8, 12, 16, 16), (0, 0, 0, 1, 1, 0)),
     # Parameters moved from the blocks at 24 and 22 pixels to the squeeze and the last block (7,724).
     "late-wide": Arch((8, 10, 12, 10, 12, 16, 18)),
-    # plain's blocks before the pool, separable blocks after it with three times the channels
-    # (issue 14's fifth round): 7,964 parameters. Held all 20 of its fresh seeds (141 to 160, mean final
-    # 99.51%) but trains about 40% slower than the first default on a 2-core CPU, so it is not the
-    # default (RESULTS.md, rounds 6 and 7).
+    # The default's network under the name it had from issue 14's fifth round to its fourteenth, so that
+    # the commands of those rounds still run it.
     "late-sep": Arch((8, 12, 14, 16, 32, 40, 48), separable=(0, 0, 0, 1, 1, 1)),
     # late-sep with two channels fewer in c2 and c3, the costliest convolutions of a step (24x24 and
     # 22x22 maps), everything after the pool unchanged: 7,348 parameters (issue 14's ninth round).
     "late-sep-narrow": Arch((8, 10, 12, 16, 32, 40, 48), separable=(0, 0, 0, 1, 1, 1)),
-    # late-sep with its squeeze of 16 and a separable c4 of 16 (6,892; 1.13x the first default's time,
-    # not screened; issue 14's eleventh round, RESULTS.md). Its sibling with c4 of 32 after a squeeze of
-    # 8, "late-sep-sq8" then, is the default now.
+    # late-sep with a separable c4 of 16 (6,892; 1.13x the first default's time; issue 14's eleventh
+    # round): missed its first screen seed (thirteenth round, RESULTS.md).
     "late-sep-c16": Arch((8, 12, 14, 16, 16, 40, 48), separable=(0, 0, 0, 1, 1, 1)),
 }
 
@@ -93,9 +93,9 @@ class Net(nn.Module):
         c1   1 -> 8    26x26  RF 3
         c2   8 -> 12   24x24  RF 5
         c3  12 -> 14   22x22  RF 7
-        1x1 14 -> 8    22x22  RF 7    squeeze: fewer channels for the pool and the convs after it
+        1x1 14 -> 16   22x22  RF 7    squeeze: mixes c3's channels before the pool
         max-pool 2     11x11  RF 8    jump 2 from here on
-        c4   8 -> 32    9x9   RF 12   separable: a 3x3 per channel, then a 1x1 (see conv_block)
+        c4  16 -> 32    9x9   RF 12   separable: a 3x3 per channel, then a 1x1 (see conv_block)
         c5  32 -> 40    7x7   RF 16   separable
         c6  40 -> 48    5x5   RF 20   separable; a digit's strokes span most of the 20x20 box MNIST centres them in
         GAP             1x1

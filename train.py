@@ -18,11 +18,12 @@ from data import DataError, load_data
 from model import PRESETS, build_model
 
 HELP = {
-    "model": "network preset: default (7,524 parameters), late-sep2 (7,532; the default from issue 14's eighth round to its twelfth), "
-             "plain (7,772; the default until the eighth), "
-             "late-sep (7,964; about 40%% slower), small (4,952; held with --rotation 4) or tiny (3,668); "
-             "the screens' layouts: "
-             + ", ".join(n for n in PRESETS if n not in ("default", "late-sep2", "plain", "late-sep", "small", "tiny")) + " (model.PRESETS)",
+    "model": "network preset: default (7,964 parameters; also named late-sep), "
+             "late-sep-sq8 (7,524; the default in issue 14's twelfth and thirteenth rounds), "
+             "late-sep2 (7,532; the default from the eighth round to the twelfth), plain (7,772; the default until the eighth), "
+             "small (4,952; held with --rotation 4) or tiny (3,668); the screens' layouts: "
+             + ", ".join(n for n in PRESETS if n not in ("default", "late-sep", "late-sep-sq8", "late-sep2", "plain", "small", "tiny"))
+             + " (model.PRESETS)",
     "dataset": "mnist or fashion-mnist",
     "epochs": "number of epochs",
     "batch_size": "training batch size",

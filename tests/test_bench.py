@@ -27,7 +27,7 @@ def test_bench_writes_runs_summary_plot_and_skips_finished_seeds(tmp_path, data_
     again = py(*args)
     assert again.returncode == 0 and again.stdout.count("already done") == 2
     table = py("bench.py", "--table", tmp_path / "seed-1.json")
-    assert table.returncode == 0 and f"| {tmp_path.name}/seed-1 | 7,524 |" in table.stdout
+    assert table.returncode == 0 and f"| {tmp_path.name}/seed-1 | 7,964 |" in table.stdout
 
 
 def test_a_finished_seed_of_a_preset_that_changed_since_is_not_taken_as_done(tmp_path, data_dir):
@@ -36,10 +36,10 @@ def test_a_finished_seed_of_a_preset_that_changed_since_is_not_taken_as_done(tmp
     assert py(*args).returncode == 0
     path = tmp_path / "seed-1.json"
     rec = json.loads(path.read_text())
-    path.write_text(json.dumps({**rec, "params": 7532}))  # as made when "default" was what is now late-sep2
+    path.write_text(json.dumps({**rec, "params": 7524}))  # as made when "default" was what is now late-sep-sq8
     r = py(*args)
     assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
-    assert "seed-1.json was made by a network of 7,532 parameters, but the preset 'default' has 7,524 now" in r.stderr
+    assert "seed-1.json was made by a network of 7,524 parameters, but the preset 'default' has 7,964 now" in r.stderr
 
 
 def test_a_corrupt_seed_checkpoint_is_named(tmp_path, data_dir):

@@ -80,7 +80,7 @@ def test_history_schema_and_determinism(data_dir, small_data, tmp_path):
     cfg = small_cfg(data_dir, epochs=1)
     h1 = run(cfg, small_data, checkpoint=tmp_path / "1.pt")
     h2 = run(cfg, small_data, checkpoint=tmp_path / "2.pt")
-    assert set(h1) >= {"params", "config", "seconds", "epochs"} and h1["params"] == count_parameters(build_model("default")) == 7524
+    assert set(h1) >= {"params", "config", "seconds", "epochs"} and h1["params"] == count_parameters(build_model("default")) == 7964
     assert set(h1["epochs"][0]) >= {"epoch", "train_loss", "train_acc", "test_loss", "test_acc", "lr", "seconds"}
     assert strip_seconds(h1) == strip_seconds(h2)
     w1, w2 = (utils.load_checkpoint(tmp_path / f"{i}.pt")["model"] for i in (1, 2))
@@ -269,11 +269,13 @@ def test_checkpoint_that_would_run_code_is_refused(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("then, differs", [("plain", r"widths \[8, 12, 14, 8, 12, 16, 16\] in the checkpoint"),
-                                           ("late-sep2", r"widths \[8, 12, 14, 8, 16, 40, 48\] in the checkpoint")])
+                                           ("late-sep2", r"widths \[8, 12, 14, 8, 16, 40, 48\] in the checkpoint"),
+                                           ("late-sep-sq8", r"widths \[8, 12, 14, 8, 32, 40, 48\] in the checkpoint")])
 def test_checkpoint_of_a_preset_that_changed_since_still_predicts_and_names_its_preset(data_dir, small_data, tmp_path,
                                                                                        then, differs):
     # Made when "default" meant another network: before issue 14's round 8 what is now "plain", from round 8
-    # to round 12 what is now "late-sep2". The config names "default", the weights are the old network's.
+    # to round 12 what is now "late-sep2", in rounds 12 and 13 what is now "late-sep-sq8". The config names
+    # "default", the weights are the old network's.
     ckpt = tmp_path / "old.pt"
     old = build_model(then).eval()
     utils.save_checkpoint(ckpt, old, small_cfg(data_dir, model="default"), small_data, {"epochs": []})
