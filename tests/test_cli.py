@@ -38,11 +38,12 @@ def test_train_writes_its_outputs_and_resumes(tmp_path, data_dir):
     assert other.returncode != 0 and "seed" in other.stderr
 
 
-def test_model_help_names_every_preset_and_the_five_counts():
+def test_model_help_names_every_preset_and_the_main_ones_counts():
     import train  # conftest puts the repository on sys.path
     from model import PRESETS, build_model, count_parameters
 
     text = train.HELP["model"]
     assert all(name in text for name in PRESETS)
-    for name in ("default", "plain", "late-sep", "small", "tiny"):
+    for name in ("default", "late-sep-sq8", "late-sep2", "plain", "small", "tiny"):
         assert f"{name} ({count_parameters(build_model(name)):,}" in text
+    assert PRESETS["late-sep"] == PRESETS["default"] and "also named late-sep" in text
