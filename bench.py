@@ -110,14 +110,14 @@ def interruptible() -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
-def stop_workers(pool: ProcessPoolExecutor) -> None:
+def stop_workers() -> None:
     """On SIGTERM (kill, timeout, a cluster's scheduler), stop as Ctrl-C does. Ctrl-C reaches the whole
     process group; SIGTERM only this process, and the workers would go on training, orphaned. So each
-    worker gets the SIGINT that Ctrl-C would have sent it: the seed saves and stops after its last whole
-    epoch. Then this process stops too."""
-    for proc in list((pool._processes or {}).values()):  # the executor has no public list of its workers
-        if proc.is_alive():
-            os.kill(proc.pid, signal.SIGINT)
+    worker (the pool's processes are this process's only multiprocessing children) gets the SIGINT that
+    Ctrl-C would have sent it: the seed saves and stops after its last whole epoch. Then this process
+    stops too."""
+    for proc in multiprocessing.active_children():
+        os.kill(proc.pid, signal.SIGINT)
     raise KeyboardInterrupt
 
 
@@ -284,7 +284,7 @@ def main(argv=None) -> int:
             # poisons fork (PyTorch's docs), so a forked worker could not use CUDA; spawned ones start clean.
             with ProcessPoolExecutor(max_workers=min(args.jobs, len(todo)), initializer=interruptible,
                                      mp_context=multiprocessing.get_context("spawn")) as pool:
-                signal.signal(signal.SIGTERM, lambda *_: stop_workers(pool))
+                signal.signal(signal.SIGTERM, lambda *_: stop_workers())
                 while waiting or running:
                     while waiting and len(running) < args.jobs:
                         cfg = waiting.pop(0)
