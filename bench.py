@@ -140,10 +140,11 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
 def consistency(records: dict, last: int = 3, key: str = "test_acc") -> dict:
     """Over seeds: how many hold (each of the last epochs >= TARGET), the lowest of those epochs, the finals."""
     tails = {seed: [r[key] for r in rec["epochs"]][-last:] for seed, rec in records.items()}
-    held = sum(min(t) >= TARGET for t in tails.values())
-    return {"held": held, "n": len(tails), "interval": wilson(held, len(tails)),
-            "lowest": min(min(t) for t in tails.values()), "finals": [t[-1] for t in tails.values()],
-            "missed": sorted(seed for seed, t in tails.items() if min(t) < TARGET)}
+    lows = {seed: min(t) for seed, t in tails.items()}  # each seed's lowest of its last epochs
+    held = sum(low >= TARGET for low in lows.values())
+    return {"held": held, "n": len(tails), "interval": wilson(held, len(tails)), "lows": list(lows.values()),
+            "lowest": min(lows.values()), "finals": [t[-1] for t in tails.values()],
+            "missed": sorted(seed for seed, low in lows.items() if low < TARGET)}
 
 
 def consistency_line(c: dict, last: int) -> str:

@@ -39,7 +39,7 @@ def row(name: str, spec: str) -> str:
         return f"| {name} | 0 | | | | | | |"
     c = consistency(records, 3)
     lo, hi = c["interval"]
-    lows = [min(e["test_acc"] for e in r["epochs"][-3:]) for r in records.values()]
+    lows = c["lows"]
     sd = statistics.stdev(lows) if len(lows) > 1 else 0.0
     seconds = statistics.mean(r["seconds"] for r in records.values())
     seeds = sorted(records)
