@@ -25,7 +25,6 @@ import json
 import math
 import multiprocessing
 import os
-import platform
 import signal
 import statistics
 import sys
@@ -50,10 +49,9 @@ def run_seed(cfg: utils.Config, out: Path, threads: int, log=None, on_epoch=None
     ckpt = out / f"seed-{cfg.seed}.pt"
     history = utils.fit(cfg, checkpoint=ckpt, resume=True, progress=False, on_epoch=on_epoch,
                         log=log or (lambda line: print(f"{tag} {line}", flush=True)))
-    record = {**history, "cpu": platform.processor() or platform.machine()}  # history has the thread count
-    if len(history["epochs"]) == cfg.epochs:
-        utils.save_json(record, out / f"seed-{cfg.seed}.json")
-    return record
+    if len(history["epochs"]) == cfg.epochs:  # history has the device, thread count, precision and CPU
+        utils.save_json(history, out / f"seed-{cfg.seed}.json")
+    return history
 
 
 def ray_trial(params: dict) -> None:
@@ -188,7 +186,7 @@ def summarize(records: dict, last: int = 3) -> str:
     lines.append(f"- wall time per run: mean {statistics.mean(seconds):.0f} s (train and evaluation), "
                  f"{any_rec['device']}, {any_rec.get('threads')} thread(s) per run, "
                  f"{any_rec.get('precision', 'fp32')}, {'torch.compile' if any_rec.get('compiled') else 'eager'}, "
-                 f"torch {any_rec['torch']}")
+                 f"torch {any_rec['torch']}; CPU: {', '.join(sorted({r.get('cpu', '?') for r in records.values()}))}")
     return "\n".join(lines) + "\n"
 
 

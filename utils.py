@@ -10,6 +10,7 @@ import json
 import logging
 import math
 import os
+import platform
 import random
 import tempfile
 import time
@@ -126,6 +127,16 @@ class Config:
 def config_changes(saved: dict, cfg: Config) -> list[str]:
     """Fields in which `cfg` differs from a saved run's config; the epoch count may differ (to extend a run)."""
     return sorted(k for k, v in cfg.to_dict().items() if saved.get(k) != v and k != "epochs")
+
+
+def cpu_name() -> str:
+    """The CPU's model and the vector instructions torch uses on it ("AMD EPYC (AVX2)"): float rounding, and
+    so the accuracy of a seed, differs between them, so every record says which it ran on."""
+    name = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError):  # Linux names the model here; elsewhere the architecture must do
+        name = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                     if line.startswith("model name")), name)
+    return f"{name} ({torch.backends.cpu.get_cpu_capability()})"
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -474,7 +485,7 @@ def fit(cfg: Config, model: nn.Module | None = None, data: Data | None = None,
         from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
         ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema))
     run_ema = compile_model(ema.module, run is not model) if ema is not None else None
-    how = {"precision": precision, "compiled": run is not model, "threads": torch.get_num_threads()}
+    how = {"precision": precision, "compiled": run is not model, "threads": torch.get_num_threads(), "cpu": cpu_name()}
     history = {"params": count_parameters(model), "config": cfg.to_dict(), "seconds": 0.0,
                "device": str(device), **how, "torch": str(torch.__version__), "epochs": []}
     if resume and checkpoint and Path(checkpoint).is_file():

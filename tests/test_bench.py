@@ -5,6 +5,8 @@ import subprocess
 import sys
 import time
 
+import torch
+
 from conftest import ROOT
 
 
@@ -21,8 +23,10 @@ def test_bench_writes_runs_summary_plot_and_skips_finished_seeds(tmp_path, data_
         rec = json.loads((tmp_path / f"seed-{seed}.json").read_text())
         assert rec["config"]["seed"] == seed and len(rec["epochs"]) == 2
         assert {"params", "seconds", "torch", "device"} <= set(rec)
+        assert rec["cpu"].endswith(f"({torch.backends.cpu.get_cpu_capability()})")  # the model and its vector unit
     summary = (tmp_path / "summary.md").read_text()
     assert "| 1 |" in summary and "| 2 |" in summary and "standard deviation" in summary
+    assert f"CPU: {rec['cpu']}\n" in summary
     assert (tmp_path / "seeds.png").stat().st_size > 1000
     again = py(*args)
     assert again.returncode == 0 and again.stdout.count("already done") == 2
@@ -162,3 +166,19 @@ def test_sigterm_stops_the_workers_too(tmp_path, data_dir):
     assert code == 130, out
     assert "[default seed 1] interrupted" in out and "interrupted: seeds [1, 2] are not finished" in out, out
     assert (tmp_path / "out" / "seed-1.pt").is_file() and not (tmp_path / "out" / "seed-2.pt").exists(), out
+
+
+def test_the_screen_watcher_reads_misses_from_bench_lines_against_its_bar(tmp_path):
+    sys.path.insert(0, str(ROOT / "experiments" / "every-seed"))
+    import utils
+    import watch
+
+    def line(seed, epoch, acc):
+        row = {"epoch": epoch, "lr": 1e-3, "train_loss": 0.05, "train_acc": 98.5, "val_loss": 0.02, "val_acc": 99.4,
+               "test_loss": 0.02, "test_acc": acc, "seconds": 16.0}
+        return f"[default seed {seed}] {utils.format_epoch(row)}\n"
+
+    log = tmp_path / "bench.log"
+    log.write_text(line(1, 12, 99.0) + line(1, 13, 99.41) + line(2, 15, 99.45) + line(3, 14, 99.39) + line(3, 15, 99.2))
+    assert watch.seeds_missed(log) == {3: 14}  # epoch 12 is not one of the last three
+    assert watch.seeds_missed(log, target=99.43) == {1: 13, 3: 14}
