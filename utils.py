@@ -438,7 +438,8 @@ def check_compatible(state: dict, model: nn.Module, dataset: str | None = None) 
         diffs.append(f"parameters differ: {names[:5]}")
     if diffs:
         match = [name for name, a in PRESETS.items() if a == saved]
-        hint = f" (the checkpoint's network is the preset {match[0]!r}: model={match[0]!r})" if match else ""
+        also = f" (also named {', '.join(map(repr, match[1:]))})" if len(match) > 1 else ""  # default is late-sep
+        hint = f" (the checkpoint's network is the preset {match[0]!r}{also}: model={match[0]!r})" if match else ""
         raise ValueError("checkpoint does not fit this model: " + "; ".join(diffs) + hint)
 
 

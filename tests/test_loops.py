@@ -308,6 +308,9 @@ def test_checkpoint_for_another_network_or_dataset_says_what_differs(data_dir, s
     with pytest.raises(ValueError, match="widths"):
         utils.fit(small_cfg(data_dir, model="tiny"), data=small_data, checkpoint=ckpt, resume=True,
                   progress=False, log=lambda *_: None)
+    utils.save_checkpoint(ckpt, build_model("default"), small_cfg(data_dir), small_data, {"epochs": []})
+    with pytest.raises(ValueError, match=r"network is the preset 'default' \(also named 'late-sep'\): model='default'"):
+        utils.check_compatible(utils.load_checkpoint(ckpt), build_model("plain"))
 
 
 def test_predict_from_tensors_and_files(data_dir, small_data, tmp_path):
