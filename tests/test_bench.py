@@ -168,8 +168,8 @@ def test_sigterm_stops_the_workers_too(tmp_path, data_dir):
     assert (tmp_path / "out" / "seed-1.pt").is_file() and not (tmp_path / "out" / "seed-2.pt").exists(), out
 
 
-def test_the_screen_watcher_reads_misses_from_bench_lines_against_its_bar(tmp_path):
-    sys.path.insert(0, str(ROOT / "experiments" / "every-seed"))
+def test_the_screen_watcher_reads_misses_from_bench_lines_against_its_bar(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "experiments" / "every-seed"))
     import utils
     import watch
 
