@@ -278,6 +278,9 @@ def main(argv=None) -> int:
         # Seeds are handed to the pool only as workers free up: an executor's queued work still runs
         # after Ctrl-C, so queueing them all made an interrupted benchmark go on to its next seeds.
         waiting, running = list(todo), {}
+        # SIGINT stops bench.py too, even where it was started with SIGINT ignored (a script's `&`): else its
+        # workers stopped their seeds on Ctrl-C or `kill -INT`, and bench.py handed the next seed to the pool.
+        sigint = signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             # spawn, not fork: the parent has asked torch.cuda.is_available() (config_from_args), which
             # poisons fork (PyTorch's docs), so a forked worker could not use CUDA; spawned ones start clean.
@@ -295,6 +298,7 @@ def main(argv=None) -> int:
             pass  # the running seeds saved their checkpoints; finished ones are in `records` and on disk
         finally:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, sigint)
     unfinished = [c.seed for c in configs if len(records.get(c.seed, {}).get("epochs", [])) != base.epochs]
     if unfinished:
         print(f"interrupted: seeds {unfinished} are not finished; their checkpoints are in {out}, "

@@ -5,6 +5,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 import torch
 
 from conftest import ROOT
@@ -123,14 +124,16 @@ def interrupted_run(data_dir, out) -> list:
             "--compile", "off", "--data-dir", data_dir, "--out", out, "--device", "cpu"]
 
 
-def test_ctrl_c_stops_the_benchmark_without_starting_the_next_seed(tmp_path, data_dir):
-    # Ctrl-C signals the whole process group: the running seed saves its checkpoint, no other starts
+@pytest.mark.parametrize("parent_sigint", [signal.SIG_DFL, signal.SIG_IGN], ids=["default", "ignored"])
+def test_ctrl_c_stops_the_benchmark_without_starting_the_next_seed(tmp_path, data_dir, parent_sigint):
+    # Ctrl-C (or `kill -INT` to the process group) signals the whole process group: the running seed saves
+    # its checkpoint, no other starts. Also where bench.py was started with SIGINT ignored, as a shell
+    # without job control (a script's `&`, CI's) starts background commands: its workers then stopped their
+    # seed, but bench.py itself never heard the signal and started the next seed.
     args = interrupted_run(data_dir, tmp_path)
-    # SIGINT back to its default in the child: a shell without job control (CI's, say) starts background
-    # commands with it ignored, and Python then never turns it into KeyboardInterrupt
     p = subprocess.Popen([sys.executable, *map(str, args)], cwd=ROOT, stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, text=True, start_new_session=True,
-                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, parent_sigint))
     lines = []
     for line in p.stdout:
         lines.append(line)
