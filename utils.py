@@ -552,9 +552,9 @@ def fit(cfg: Config, model: nn.Module | None = None, data: Data | None = None,
                                "train without it: config compile='off' (train.py --compile off)") from e
         raise
     except KeyboardInterrupt:
+        held = f"holds {'them' if saved == len(history['epochs']) else f'the first {saved}'}, continue with resume"
         log(f"interrupted: stopped after {len(history['epochs'])} complete epoch(s)"
-            + (f"; {checkpoint} holds {'them' if saved == len(history['epochs']) else f'the first {saved}'}, "
-               "continue with resume" if checkpoint else ""))
+            + (f"; {checkpoint} {held}" if checkpoint and saved else "; nothing was saved" if checkpoint else ""))
     return history
 
 

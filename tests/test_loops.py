@@ -188,6 +188,18 @@ def test_label_smoothing_reaches_the_training_loss(data_dir, small_data):
     assert smooth["epochs"][0]["train_loss"] > plain["epochs"][0]["train_loss"]
 
 
+def test_a_run_stopped_in_its_first_epoch_says_nothing_was_saved(data_dir, small_data, tmp_path, monkeypatch):
+    # It used to name a checkpoint file that "holds" the epochs, though none had been written.
+    def stop(*a, **k):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(utils, "train_epoch", stop)
+    lines = []
+    history = utils.fit(small_cfg(data_dir, epochs=2), data=small_data, checkpoint=tmp_path / "c.pt", progress=False,
+                        log=lines.append)
+    assert history["epochs"] == [] and not (tmp_path / "c.pt").exists()
+    assert lines[-1] == "interrupted: stopped after 0 complete epoch(s); nothing was saved"
+
+
 @pytest.mark.parametrize("extra", [{}, CLEAN, EMA], ids=["val-split", "all-images-recalibrated", "averaged"])
 def test_interrupted_run_resumes_to_the_same_history(data_dir, small_data, tmp_path, monkeypatch, extra):
     cfg = small_cfg(data_dir, epochs=3, **extra)
