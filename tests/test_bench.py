@@ -185,3 +185,25 @@ def test_the_screen_watcher_reads_misses_from_bench_lines_against_its_bar(tmp_pa
     log.write_text(line(1, 12, 99.0) + line(1, 13, 99.41) + line(2, 15, 99.45) + line(3, 14, 99.39) + line(3, 15, 99.2))
     assert watch.seeds_missed(log) == {3: 14}  # epoch 12 is not one of the last three
     assert watch.seeds_missed(log, target=99.43) == {1: 13, 3: 14}
+
+
+def test_the_paired_comparison_counts_only_seeds_both_finished(tmp_path, monkeypatch, capsys):
+    monkeypatch.syspath_prepend(str(ROOT / "experiments" / "every-seed"))
+    import paired
+
+    def write(folder, seed, test_acc, train_acc):
+        folder.mkdir(exist_ok=True)
+        rec = {"config": {"seed": seed}, "epochs": [{"test_acc": 99.0, "train_acc": 98.0},
+                                                    {"test_acc": test_acc, "train_acc": train_acc}]}
+        (folder / f"seed-{seed}.json").write_text(json.dumps(rec))
+
+    base, cand = tmp_path / "base", tmp_path / "cand"
+    write(base, 1, 99.50, 99.2), write(base, 2, 99.40, 99.0), write(base, 3, 99.9, 99.9)
+    write(cand, 1, 99.56, 99.4), write(cand, 2, 99.38, 99.2)  # seed 3 not finished by the candidate
+    paired.main(str(base), str(cand))
+    out = capsys.readouterr().out
+    assert "| 1 | 99.50 | 99.56 | +0.06 |" in out and "| 2 | 99.40 | 99.38 | -0.02 |" in out and "| 3 |" not in out
+    assert ("seeds 1, 2: mean final 99.470 against 99.450, difference +0.020 (higher on 1, lower on 1); "
+            "training accuracy under augmentation at the last epoch 99.30 against 99.10") in out
+    with pytest.raises(SystemExit, match="no seed finished in both"):
+        paired.main(str(base), str(tmp_path / "empty"))

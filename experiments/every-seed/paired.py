@@ -1,0 +1,43 @@
+"""A candidate against a baseline on the seeds both ran: final accuracy and training accuracy, seed by seed.
+
+    python experiments/every-seed/paired.py BASELINE_FOLDER CANDIDATE_FOLDER
+
+Both folders hold bench.py's seed-N.json files; only seeds finished in both count. Same seed, same machine
+kind: the two runs share the initial weights only while the candidate draws the same random numbers.
+"""
+import json
+import statistics
+import sys
+from pathlib import Path
+
+
+def finals(folder: str) -> dict:
+    """{seed: (final test accuracy, final training accuracy under augmentation)}"""
+    out = {}
+    for p in Path(folder).glob("seed-*.json"):
+        rec = json.loads(p.read_text())
+        out[rec["config"]["seed"]] = (rec["epochs"][-1]["test_acc"], rec["epochs"][-1]["train_acc"])
+    return out
+
+
+def main(base_dir: str, cand_dir: str) -> None:
+    base, cand = finals(base_dir), finals(cand_dir)
+    seeds = sorted(base.keys() & cand.keys())
+    if not seeds:
+        sys.exit(f"no seed finished in both {base_dir} and {cand_dir}")
+    diff = [cand[s][0] - base[s][0] for s in seeds]
+    print("| seed | baseline final | candidate final | difference |\n|---:|---:|---:|---:|")
+    for s, d in zip(seeds, diff):
+        print(f"| {s} | {base[s][0]:.2f} | {cand[s][0]:.2f} | {d:+.2f} |")
+    mean = statistics.mean
+    print(f"\nseeds {', '.join(map(str, seeds))}: mean final {mean(cand[s][0] for s in seeds):.3f} against "
+          f"{mean(base[s][0] for s in seeds):.3f}, difference {mean(diff):+.3f} (higher on "
+          f"{sum(d > 0 for d in diff)}, lower on {sum(d < 0 for d in diff)}); training accuracy under "
+          f"augmentation at the last epoch {mean(cand[s][1] for s in seeds):.2f} against "
+          f"{mean(base[s][1] for s in seeds):.2f}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        sys.exit(__doc__.strip().splitlines()[2].strip().join(["usage: ", ""]))
+    main(*sys.argv[1:])
