@@ -2,22 +2,19 @@
 
     python experiments/every-seed/paired.py BASELINE_FOLDER CANDIDATE_FOLDER
 
-Both folders hold bench.py's seed-N.json files; only seeds finished in both count. Same seed, same machine
+Both folders hold bench.py's seed-N.json files (each may be table.py's FOLDER[:COLUMN][+FOLDER...], read by
+its `load`); only seeds finished in both count. Same seed, same machine
 kind: the two runs share the initial weights only while the candidate draws the same random numbers.
 """
-import json
 import statistics
 import sys
-from pathlib import Path
+
+from table import load
 
 
-def finals(folder: str) -> dict:
+def finals(spec: str) -> dict:
     """{seed: (final test accuracy, final training accuracy under augmentation)}"""
-    out = {}
-    for p in Path(folder).glob("seed-*.json"):
-        rec = json.loads(p.read_text())
-        out[rec["config"]["seed"]] = (rec["epochs"][-1]["test_acc"], rec["epochs"][-1]["train_acc"])
-    return out
+    return {seed: (rec["epochs"][-1]["test_acc"], rec["epochs"][-1]["train_acc"]) for seed, rec in load(spec).items()}
 
 
 def main(base_dir: str, cand_dir: str) -> None:
