@@ -187,6 +187,34 @@ def test_the_screen_watcher_reads_misses_from_bench_lines_against_its_bar(tmp_pa
     assert watch.seeds_missed(log, target=99.43) == {1: 13, 3: 14}
 
 
+def test_the_screen_watcher_stops_a_candidate_that_can_no_longer_reach_its_mean_bar(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "experiments" / "every-seed"))
+    import watch
+
+    assert watch.cannot_reach([99.50] * 6, 10, 99.56, 99.62)  # 597.0 + 4 * 99.62 = 995.48 < 995.6
+    assert watch.cannot_reach([99.50] * 6, 10, 99.56, 99.65) is False  # 597.0 + 4 * 99.65 = 995.6, just reachable
+    assert watch.cannot_reach([99.56] * 10, 10, 99.56, 99.62) is False  # exactly on the bar, float sums aside
+    assert watch.cannot_reach([99.56] * 9 + [99.55], 10, 99.56, 99.62)
+    out = tmp_path / "out"
+    out.mkdir()
+    for seed, final in ((1, 99.40), (2, 99.45)):
+        (out / f"seed-{seed}.json").write_text(json.dumps({"epochs": [{"test_acc": 99.0}, {"test_acc": final}]}))
+    assert watch.finals_in(out) == [99.40, 99.45]
+    # A stand-in for a candidate's bench.py: a process group that the watcher has to stop.
+    run = subprocess.Popen(["sleep", "120"], start_new_session=True)
+    (tmp_path / "c.pid").write_text(str(run.pid))
+    (tmp_path / "c.log").write_text("")
+    monkeypatch.setattr(sys, "argv", ["watch.py", "--watch", f"c={tmp_path / 'c.log'}:{tmp_path / 'c.pid'}:{out}:0",
+                                      "--mean-bar", "99.56", "--planned", "3", "--log-file", str(tmp_path / "w.log")])
+    try:
+        watch.main()
+        assert run.wait(timeout=30) != 0
+    finally:
+        run.kill()
+    said = (tmp_path / "w.log").read_text()
+    assert "c: misses {}, finals [99.4, 99.45] cannot reach a mean of 99.56, stopping" in said and "watcher done" in said
+
+
 def test_the_paired_comparison_counts_only_seeds_both_finished(tmp_path, monkeypatch, capsys):
     monkeypatch.syspath_prepend(str(ROOT / "experiments" / "every-seed"))
     import paired

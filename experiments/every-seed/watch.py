@@ -1,4 +1,4 @@
-"""Stops screen candidates at their rule's miss count and hands the freed cores to the next candidate.
+"""Stops screen candidates at their rule's miss count or mean bar, and can hand the freed cores to a next candidate.
 
 A helper for the screens in results/*/PLAN.md, run beside them (it trains nothing itself):
 
@@ -13,11 +13,16 @@ A seed misses once one of its last three epochs is under --bar (99.40% unless a 
 rounds 10 to 13 did with 99.43%; read from bench.py's epoch lines, so a seed is stopped as soon as its miss
 shows). Stopping sends SIGINT to the run's process group, so the
 running seed saves its checkpoint, and writes that seed's history to stopped-seed-N-after-epoch-E.json.
-Each freed core starts `--next` (with --jobs 1, then --jobs 2 on the seeds it has not finished).
+Each freed core starts `--next` (with --jobs 1, then --jobs 2 on the seeds it has not finished), if given.
+
+With --mean-bar, a candidate is also stopped once the final accuracies of its finished seeds (seed-N.json in
+its out folder) cannot reach that mean over --planned seeds even if every remaining seed ended at --best
+(rounds 16 and 18 of issue 14: 99.56 over 10 seeds, 99.62 the best final any seed of the network reached).
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shlex
@@ -42,6 +47,18 @@ def seeds_missed(log: Path, epochs: int = 15, last: int = 3, target: float = TAR
         if epoch > epochs - last and acc < target and seed not in missed:
             missed[seed] = epoch
     return missed
+
+
+def cannot_reach(finals: list[float], planned: int, mean_bar: float, best: float) -> bool:
+    """True once the finished seeds' final accuracies rule out a mean of mean_bar over `planned` seeds, the
+    remaining seeds ending at `best` at most. Sums carry a small tolerance for float rounding (finals have
+    two decimals)."""
+    left = planned - len(finals)
+    return sum(finals) + max(left, 0) * best < mean_bar * planned - 1e-6
+
+
+def finals_in(out: Path) -> list[float]:
+    return [json.loads(f.read_text())["epochs"][-1]["test_acc"] for f in sorted(out.glob("seed-*.json"))]
 
 
 def stop(pidfile: Path, out: Path, say, record: bool = True) -> None:
@@ -78,16 +95,25 @@ def start(cmd: str, jobs: int, log: Path, pidfile: Path) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--watch", action="append", default=[], help="name=log:pidfile:out:allowed")
-    p.add_argument("--next", required=True, help="bench.py command for the freed cores, without --jobs")
-    p.add_argument("--next-log", required=True)
-    p.add_argument("--next-allow", type=int, required=True, help="misses allowed before --next is stopped")
-    p.add_argument("--deadline", required=True, help="HH:MM UTC: stop everything")
+    p.add_argument("--next", help="bench.py command for the freed cores, without --jobs (default: none)")
+    p.add_argument("--next-log", help="its log (needed with --next)")
+    p.add_argument("--next-allow", type=int, default=0, help="misses allowed before --next is stopped")
+    p.add_argument("--deadline", default="24:00", help="HH:MM UTC: stop everything (default: none)")
     p.add_argument("--log-file", required=True)
     p.add_argument("--bar", type=float, default=TARGET,
                    help=f"an epoch of the last three under this accuracy, %%, is a miss (default {TARGET})")
+    p.add_argument("--mean-bar", type=float, help="stop a candidate that can no longer reach this mean final accuracy")
+    p.add_argument("--planned", type=int, default=10, help="seeds each candidate runs, for --mean-bar (default 10)")
+    p.add_argument("--best", type=float, default=99.62, help="the highest final a remaining seed is granted (default 99.62)")
     p.add_argument("--freed", type=int, default=0,
                    help="cores already handed on by an earlier watcher (then --next runs, its pid in NEXT_LOG.pid)")
     args = p.parse_args()
+    if args.next and not args.next_log:
+        p.error("--next needs --next-log")
+    if args.freed and not args.next:
+        p.error("--freed hands cores to --next: give --next")
+    if not args.watch:
+        p.error("nothing to watch: give at least one --watch")
 
     def say(msg: str) -> None:
         with open(args.log_file, "a") as f:
@@ -98,10 +124,11 @@ def main() -> None:
         name, rest = w.split("=", 1)
         log, pid, out, allowed = rest.split(":")
         running[name] = (Path(log), Path(pid), Path(out), int(allowed))
-    nxt_log, nxt_pid = Path(args.next_log), Path(args.next_log).with_suffix(".pid")
-    nxt_cmd = shlex.split(args.next)
-    nxt_out = Path(nxt_cmd[nxt_cmd.index("--out") + 1])
-    freed, next_over = args.freed, False
+    if args.next:
+        nxt_log, nxt_pid = Path(args.next_log), Path(args.next_log).with_suffix(".pid")
+        nxt_cmd = shlex.split(args.next)
+        nxt_out = Path(nxt_cmd[nxt_cmd.index("--out") + 1])
+    freed, next_over = args.freed, not args.next
     if freed:
         running["next"] = (nxt_log, nxt_pid, nxt_out, args.next_allow)
     say(f"watching {sorted(running)}; next: {args.next}")
@@ -109,8 +136,11 @@ def main() -> None:
         for name, (log, pid, out, allowed) in list(running.items()):
             missed = seeds_missed(log, target=args.bar)
             alive = subprocess.run(["pgrep", "-g", pid.read_text().strip()], capture_output=True).returncode == 0
-            if len(missed) > allowed or not alive:
-                say(f"{name}: misses {missed}" + (", stopping" if alive else ", finished"))
+            finals = finals_in(out) if args.mean_bar is not None and name != "next" else []
+            short = bool(finals) and cannot_reach(finals, args.planned, args.mean_bar, args.best)
+            if len(missed) > allowed or short or not alive:
+                why = f", finals {finals} cannot reach a mean of {args.mean_bar}" if short else ""
+                say(f"{name}: misses {missed}{why}" + (", stopping" if alive else ", finished"))
                 if alive:
                     stop(pid, out, say)
                 del running[name]
