@@ -293,7 +293,13 @@ def main(argv=None) -> int:
                         running[pool.submit(run_seed, cfg, out, threads)] = cfg.seed
                     finished, _ = wait(running, return_when=FIRST_COMPLETED)
                     for fut in finished:
-                        records[running.pop(fut)] = fut.result()
+                        seed = running.pop(fut)
+                        records[seed] = fut.result()
+                        if len(records[seed]["epochs"]) != base.epochs and waiting:
+                            # a worker stopped alone (`kill -INT` to its pid): the user meant to stop, so
+                            # no further seed starts; the running ones finish
+                            print(f"seed {seed} was interrupted: no further seed starts", flush=True)
+                            waiting.clear()
         except KeyboardInterrupt:
             pass  # the running seeds saved their checkpoints; finished ones are in `records` and on disk
         finally:

@@ -124,12 +124,14 @@ def interrupted_run(data_dir, out) -> list:
             "--compile", "off", "--data-dir", data_dir, "--out", out, "--device", "cpu"]
 
 
-@pytest.mark.parametrize("parent_sigint", [signal.SIG_DFL, signal.SIG_IGN], ids=["default", "ignored"])
-def test_ctrl_c_stops_the_benchmark_without_starting_the_next_seed(tmp_path, data_dir, parent_sigint):
+@pytest.mark.parametrize("parent_sigint, whom", [(signal.SIG_DFL, "group"), (signal.SIG_IGN, "group"),
+                                                 (signal.SIG_DFL, "worker")], ids=["default", "ignored", "worker"])
+def test_ctrl_c_stops_the_benchmark_without_starting_the_next_seed(tmp_path, data_dir, parent_sigint, whom):
     # Ctrl-C (or `kill -INT` to the process group) signals the whole process group: the running seed saves
     # its checkpoint, no other starts. Also where bench.py was started with SIGINT ignored, as a shell
     # without job control (a script's `&`, CI's) starts background commands: its workers then stopped their
-    # seed, but bench.py itself never heard the signal and started the next seed.
+    # seed, but bench.py itself never heard the signal and started the next seed. And where only the worker
+    # is signalled (`kill -INT` to its pid): its seed stopped and saved, and bench.py started the next one.
     args = interrupted_run(data_dir, tmp_path)
     p = subprocess.Popen([sys.executable, *map(str, args)], cwd=ROOT, stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, text=True, start_new_session=True,
@@ -138,7 +140,11 @@ def test_ctrl_c_stops_the_benchmark_without_starting_the_next_seed(tmp_path, dat
     for line in p.stdout:
         lines.append(line)
         if "[default seed 1] epoch  1 |" in line:
-            os.killpg(p.pid, signal.SIGINT)
+            if whom == "group":
+                os.killpg(p.pid, signal.SIGINT)
+            else:  # the pool's worker, not its resource tracker
+                pgrep = subprocess.run(["pgrep", "-P", str(p.pid), "-f", "spawn_main"], capture_output=True, text=True)
+                os.kill(int(pgrep.stdout.split()[0]), signal.SIGINT)
             break
     lines += p.stdout.readlines()
     assert p.wait(timeout=300) == 130, "".join(lines)
