@@ -206,15 +206,19 @@ def test_the_screen_watcher_stops_a_candidate_that_can_no_longer_reach_its_mean_
     for seed, final in ((1, 99.40), (2, 99.45)):
         (out / f"seed-{seed}.json").write_text(json.dumps({"epochs": [{"test_acc": 99.0}, {"test_acc": final}]}))
     assert watch.finals_in(out) == [99.40, 99.45]
-    # A stand-in for a candidate's bench.py: a process group that the watcher has to stop.
+    # A stand-in for a candidate's bench.py: a process group that the watcher has to stop. It is this process's
+    # child, as a --next run is the watcher's: unreaped, it stayed a zombie and the stop took 45 s.
     run = subprocess.Popen(["sleep", "120"], start_new_session=True)
     (tmp_path / "c.pid").write_text(str(run.pid))
     (tmp_path / "c.log").write_text("")
     monkeypatch.setattr(sys, "argv", ["watch.py", "--watch", f"c={tmp_path / 'c.log'}:{tmp_path / 'c.pid'}:{out}:0",
                                       "--mean-bar", "99.56", "--planned", "3", "--log-file", str(tmp_path / "w.log")])
+    started = time.monotonic()
     try:
         watch.main()
-        assert run.wait(timeout=30) != 0
+        with pytest.raises(ProcessLookupError):
+            os.killpg(run.pid, 0)  # the group is gone, its leader reaped
+        assert time.monotonic() - started < 15, "the stop waited for a zombie"
     finally:
         run.kill()
     said = (tmp_path / "w.log").read_text()

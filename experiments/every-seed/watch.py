@@ -72,6 +72,10 @@ def stop(pidfile: Path, out: Path, say, record: bool = True) -> None:
         except ProcessLookupError:
             break
         for _ in range(wait):
+            try:  # a leader that is this process's own child (a --next run) must be reaped: a zombie counts as alive
+                os.waitpid(pgid, os.WNOHANG)
+            except ChildProcessError:
+                pass
             try:
                 os.killpg(pgid, 0)
             except ProcessLookupError:
