@@ -207,8 +207,10 @@ def test_the_screen_watcher_stops_a_candidate_that_can_no_longer_reach_its_mean_
         (out / f"seed-{seed}.json").write_text(json.dumps({"epochs": [{"test_acc": 99.0}, {"test_acc": final}]}))
     assert watch.finals_in(out) == [99.40, 99.45]
     # A stand-in for a candidate's bench.py: a process group that the watcher has to stop. It is this process's
-    # child, as a --next run is the watcher's: unreaped, it stayed a zombie and the stop took 45 s.
-    run = subprocess.Popen(["sleep", "120"], start_new_session=True)
+    # child, as a --next run is the watcher's: unreaped, it stayed a zombie and the stop took 45 s. SIGINT at
+    # its default, as bench.py sets it for itself (pytest may run with SIGINT ignored, as CI's background jobs do).
+    run = subprocess.Popen(["sleep", "120"], start_new_session=True,
+                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     (tmp_path / "c.pid").write_text(str(run.pid))
     (tmp_path / "c.log").write_text("")
     monkeypatch.setattr(sys, "argv", ["watch.py", "--watch", f"c={tmp_path / 'c.log'}:{tmp_path / 'c.pid'}:{out}:0",
