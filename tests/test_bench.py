@@ -204,7 +204,8 @@ def test_the_screen_watcher_stops_a_candidate_that_can_no_longer_reach_its_mean_
     out = tmp_path / "out"
     out.mkdir()
     for seed, final in ((1, 99.40), (2, 99.45)):
-        (out / f"seed-{seed}.json").write_text(json.dumps({"epochs": [{"test_acc": 99.0}, {"test_acc": final}]}))
+        rec = {"config": {"seed": seed}, "epochs": [{"test_acc": 99.0}, {"test_acc": final}]}
+        (out / f"seed-{seed}.json").write_text(json.dumps(rec))
     assert watch.finals_in(out) == [99.40, 99.45]
     # A stand-in for a candidate's bench.py: a process group that the watcher has to stop. It is this process's
     # child, as a --next run is the watcher's: unreaped, it stayed a zombie and the stop took 45 s. SIGINT at

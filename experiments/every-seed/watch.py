@@ -22,7 +22,6 @@ its out folder) cannot reach that mean over --planned seeds even if every remain
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shlex
@@ -35,6 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import utils  # noqa: E402
 from bench import TARGET  # noqa: E402
+from table import load  # noqa: E402  (this folder; the script's own on sys.path)
 
 LINE = re.compile(r"\[(\S+) seed (\d+)\] epoch +(\d+) \|.*\| test loss [\d.]+ acc ([\d.]+)%")
 
@@ -58,7 +58,8 @@ def cannot_reach(finals: list[float], planned: int, mean_bar: float, best: float
 
 
 def finals_in(out: Path) -> list[float]:
-    return [json.loads(f.read_text())["epochs"][-1]["test_acc"] for f in sorted(out.glob("seed-*.json"))]
+    """The final test accuracies of the seeds finished in `out` (read by table.py's `load`), in seed order."""
+    return [rec["epochs"][-1]["test_acc"] for _, rec in sorted(load(str(out)).items())]
 
 
 def stop(pidfile: Path, out: Path, say, record: bool = True) -> None:
