@@ -42,6 +42,7 @@ class Config:
     dropout: float = 0.05
     rotation: float = 7.0             # max random rotation, degrees, drawn per training image
     shift: float = 1.0                # max random shift, pixels, drawn per training image and axis
+    scale: float = 0.0                # max random resize, a fraction: 0.1 draws sizes from 0.9 to 1.1; 0: off
     val_size: int = 5000              # training images held out for ReduceLROnPlateau; 0: it watches clean_size
     clean_size: int = 5000            # fixed training images seen un-augmented in eval mode (see fit)
     bn_recalibrate: str = "on"        # on: recompute BatchNorm statistics on the clean images, dropout off
@@ -85,6 +86,8 @@ class Config:
         for name in ("weight_decay", "rotation", "shift"):
             if not is_num(getattr(self, name)) or getattr(self, name) < 0:
                 bad(name, "must be a finite number >= 0")
+        if not is_num(self.scale) or not 0 <= self.scale < 1:
+            bad("scale", "must be in [0, 1) (0.1: sizes from 0.9 to 1.1)")
         if not is_num(self.dropout) or not 0 <= self.dropout < 1:
             bad("dropout", "must be in [0, 1)")
         if not is_num(self.label_smoothing) or not 0 <= self.label_smoothing < 1:
@@ -224,16 +227,24 @@ def normalize(x: torch.Tensor, mean: float, std: float) -> torch.Tensor:
     return (x - mean) / std
 
 
-def augment(x: torch.Tensor, rotation: float, shift: float, generator: torch.Generator) -> torch.Tensor:
-    """Random rotation (+-rotation degrees) and shift (+-shift pixels), each image its own, in one pass.
+def augment(x: torch.Tensor, rotation: float, shift: float, generator: torch.Generator,
+            scale: float = 0.0) -> torch.Tensor:
+    """Random rotation (+-rotation degrees), shift (+-shift pixels) and resize (a size from 1 - scale to
+    1 + scale), each image its own, in one pass.
 
     x: float (B, 1, H, W) in [0, 1], so the zeros that grid_sample pads with are the black background.
-    The random numbers come from `generator` (on the CPU) so runs repeat exactly.
+    The random numbers come from `generator` (on the CPU) so runs repeat exactly. The sizes are drawn
+    after the rotations and shifts, and only when scale > 0, so runs without a resize draw what they
+    drew before the option existed.
     """
     b, _, h, w = x.shape
     u = torch.rand(b, 3, generator=generator).mul_(2).sub_(1).to(x.device)  # uniform in [-1, 1]
     angle = u[:, 0] * math.radians(rotation)
     cos, sin = angle.cos(), angle.sin()
+    if scale:
+        # theta maps output coordinates to input ones, so a digit drawn at size s samples 1/s as far.
+        size = 1 + scale * torch.rand(b, generator=generator).mul_(2).sub_(1).to(x.device)
+        cos, sin = cos / size, sin / size
     # affine_grid works in [-1, 1] coordinates: one pixel is 2 / size.
     tx, ty = u[:, 1] * (2 * shift / w), u[:, 2] * (2 * shift / h)
     theta = torch.stack([torch.stack([cos, -sin, tx], 1), torch.stack([sin, cos, ty], 1)], 1)
@@ -271,8 +282,8 @@ def train_epoch(model: nn.Module, data: Data, optimizer, cfg: Config, generator:
     for idx in todo:
         idx = idx.to(device)
         x = data.train_x[idx].unsqueeze(1).float().div_(255)
-        if cfg.rotation or cfg.shift:
-            x = augment(x, cfg.rotation, cfg.shift, generator)
+        if cfg.rotation or cfg.shift or cfg.scale:
+            x = augment(x, cfg.rotation, cfg.shift, generator, cfg.scale)
         x, y = normalize(x, data.mean, data.std), data.train_y[idx]
         with autocast(device, precision):
             logits = model(x).float()

@@ -10,7 +10,7 @@ BAD = [
     ("epochs", 0), ("epochs", -3), ("epochs", 1.5), ("batch_size", 0), ("lr", 0.0), ("lr", float("nan")),
     ("dropout", 1.0), ("dropout", -0.1), ("device", "tpu"), ("device", "cuda:x"), ("model", "huge"),
     ("dataset", "cifar10"), ("val_size", -1), ("plateau_factor", 1.0), ("plateau_patience", -1),
-    ("train_subset", 0), ("rotation", -1.0), ("shift", float("inf")), ("seed", -1), ("data_dir", ""),
+    ("train_subset", 0), ("rotation", -1.0), ("shift", float("inf")), ("scale", 1.0), ("scale", -0.1), ("seed", -1), ("data_dir", ""),
     ("weight_decay", -1e-4), ("min_lr", -1.0), ("eval_batch_size", 0), ("precision", "fp16"),
     ("compile", True), ("compile", "yes"), ("bn_recalibrate", "yes"), ("bn_recalibrate", True),
     ("label_smoothing", 1.0), ("label_smoothing", -0.1), ("clean_size", -1),

@@ -1,7 +1,9 @@
+import math
 import shutil
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torchvision import datasets
 from torchvision.datasets.mnist import read_image_file, read_label_file
 
@@ -135,6 +137,35 @@ def test_augment_is_per_image_seeded_and_identity_at_zero():
     assert torch.equal(a, b)
     assert len({round(float(img.sum() * 1e3) + float((img * torch.arange(28.)).sum())) for img in a}) > 8
     assert a.min() >= 0 and a.max() <= 1
+
+
+def test_augment_scale_zero_draws_and_returns_what_it_did_before_the_option():
+    # The default (scale 0) must reproduce runs made before `scale` existed: the same random numbers
+    # drawn, and the same rotation-and-shift resampling.
+    x = torch.rand(8, 1, 28, 28)
+    g = torch.Generator().manual_seed(3)
+    out = utils.augment(x, 7.0, 1.0, g, scale=0.0)
+    ref_g = torch.Generator().manual_seed(3)
+    u = torch.rand(8, 3, generator=ref_g).mul_(2).sub_(1)
+    angle = u[:, 0] * math.radians(7.0)
+    theta = torch.stack([torch.stack([angle.cos(), -angle.sin(), u[:, 1] * (2 * 1.0 / 28)], 1),
+                         torch.stack([angle.sin(), angle.cos(), u[:, 2] * (2 * 1.0 / 28)], 1)], 1)
+    ref = F.grid_sample(x, F.affine_grid(theta, [8, 1, 28, 28], align_corners=False), align_corners=False)
+    assert torch.equal(out, ref)
+    assert torch.equal(g.get_state(), ref_g.get_state())
+
+
+def test_augment_scale_resizes_each_image_within_its_range():
+    # A centred square of ink: its area follows the size squared (bilinear sampling keeps ink mass up to
+    # edge rounding), so each image's ink lies within the range 0.8..1.2 squared, and the sizes differ.
+    x = torch.zeros(64, 1, 28, 28)
+    x[:, :, 8:20, 8:20] = 1.0
+    out = utils.augment(x, 0.0, 0.0, torch.Generator().manual_seed(0), scale=0.2)
+    ratio = out.sum((1, 2, 3)) / x.sum((1, 2, 3))
+    assert ratio.min() >= 0.8 ** 2 - 0.02 and ratio.max() <= 1.2 ** 2 + 0.02
+    assert ratio.min() < 0.85 and ratio.max() > 1.2  # both smaller and larger digits are drawn
+    a = utils.augment(x, 0.0, 0.0, torch.Generator().manual_seed(0), scale=0.2)
+    assert torch.equal(out, a)
 
 
 def test_batches_cover_every_index_once():
