@@ -244,6 +244,9 @@ def main(argv=None) -> int:
     else:
         threads = args.threads or max(1, (os.cpu_count() or 1) // args.jobs)
 
+    def complete(rec: dict) -> bool:  # a record whose run reached its last epoch (not interrupted)
+        return len(rec.get("epochs", [])) == base.epochs
+
     records, todo = {}, []
     params = count_parameters(build_model(base.model))  # every seed's network: configs differ only in seed
     for cfg in configs:
@@ -295,7 +298,7 @@ def main(argv=None) -> int:
                     for fut in finished:
                         seed = running.pop(fut)
                         records[seed] = fut.result()
-                        if len(records[seed]["epochs"]) != base.epochs and waiting:
+                        if not complete(records[seed]) and waiting:
                             # a worker stopped alone (`kill -INT` to its pid): the user meant to stop, so
                             # no further seed starts; the running ones finish
                             print(f"seed {seed} was interrupted: no further seed starts", flush=True)
@@ -305,7 +308,7 @@ def main(argv=None) -> int:
         finally:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.signal(signal.SIGINT, sigint)
-    unfinished = [c.seed for c in configs if len(records.get(c.seed, {}).get("epochs", [])) != base.epochs]
+    unfinished = [c.seed for c in configs if not complete(records.get(c.seed, {}))]
     if unfinished:
         print(f"interrupted: seeds {unfinished} are not finished; their checkpoints are in {out}, "
               "and the same command continues them")
