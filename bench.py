@@ -123,7 +123,7 @@ def done(path: Path, cfg: utils.Config) -> dict | None:
     if not path.is_file():
         return None
     record = json.loads(path.read_text())
-    same = record.get("config") == cfg.to_dict() and len(record.get("epochs", [])) == cfg.epochs
+    same = not utils.config_changes(record.get("config") or {}, cfg) and len(record.get("epochs", [])) == cfg.epochs
     return record if same else None
 
 

@@ -127,8 +127,14 @@ class Config:
         return cls(**d)
 
 
+# Fields added after runs were saved, each with the value that computes what those runs computed: a saved
+# config without the field ran with it (scale: round 19 of issue 14; its draws at 0 are the old ones).
+ADDED_LATER = {"scale": 0.0}
+
+
 def config_changes(saved: dict, cfg: Config) -> list[str]:
     """Fields in which `cfg` differs from a saved run's config; the epoch count may differ (to extend a run)."""
+    saved = {**ADDED_LATER, **saved}
     return sorted(k for k, v in cfg.to_dict().items() if saved.get(k) != v and k != "epochs")
 
 

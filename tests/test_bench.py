@@ -47,6 +47,27 @@ def test_a_finished_seed_of_a_preset_that_changed_since_is_not_taken_as_done(tmp
     assert "seed-1.json was made by a network of 7,524 parameters, but the preset 'default' has 7,964 now" in r.stderr
 
 
+def test_a_seed_finished_before_a_field_was_added_is_still_done_and_resumable(tmp_path):
+    # A record or checkpoint saved before `scale` existed has no such key; it ran with scale 0, so for the
+    # default it is the same run (else rerunning a results folder's command retrained every seed), and for
+    # a resize it is not.
+    import bench
+    import utils
+    cfg = utils.Config()
+    old = {k: v for k, v in cfg.to_dict().items() if k != "scale"}
+    assert utils.config_changes(old, cfg) == []
+    assert utils.config_changes(old, utils.Config(scale=0.1)) == ["scale"]
+    assert utils.config_changes(old, utils.Config(rotation=10.0)) == ["rotation"]
+    path = tmp_path / "seed-1.json"
+    rec = {"config": old, "epochs": [{"test_acc": 99.5}] * cfg.epochs}
+    path.write_text(json.dumps(rec))
+    assert bench.done(path, cfg) == rec
+    assert bench.done(path, utils.Config(scale=0.1)) is None
+    assert bench.done(path, utils.Config(epochs=cfg.epochs + 1)) is None
+    path.write_text(json.dumps({"epochs": rec["epochs"]}))  # no config at all: not the same run
+    assert bench.done(path, cfg) is None
+
+
 def test_a_corrupt_seed_checkpoint_is_named(tmp_path, data_dir):
     (tmp_path / "seed-3.pt").write_bytes(b"not a checkpoint")
     r = py("bench.py", "--seeds", 3, "--epochs", 1, "--data-dir", data_dir, "--out", tmp_path)
