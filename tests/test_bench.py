@@ -269,3 +269,26 @@ def test_the_paired_comparison_counts_only_seeds_both_finished(tmp_path, monkeyp
             "training accuracy under augmentation at the last epoch 99.30 against 99.10") in out
     with pytest.raises(SystemExit, match="no seed finished in both"):
         paired.main(str(base), str(tmp_path / "empty"))
+
+
+def test_the_paired_comparison_reports_each_seeds_lowest_epoch_beside_its_final(tmp_path, monkeypatch, capsys):
+    monkeypatch.syspath_prepend(str(ROOT / "experiments" / "every-seed"))
+    import paired
+
+    def folder(name, runs):
+        out = tmp_path / name
+        out.mkdir()
+        for seed, accs in runs.items():
+            rec = {"config": {"seed": seed}, "epochs": [{"test_acc": a, "train_acc": 99.0} for a in accs]}
+            (out / f"seed-{seed}.json").write_text(json.dumps(rec))
+        return str(out)
+
+    # Seed 3 ran in the baseline only, so it is left out; the epoch before the last three never counts.
+    base = folder("base", {1: [98.0, 99.50, 99.40, 99.50], 2: [98.0, 99.50, 99.50, 99.50], 3: [99.0, 99.0, 99.0]})
+    cand = folder("cand", {1: [98.0, 99.50, 99.48, 99.46], 2: [99.0, 99.42, 99.60, 99.60]})
+    paired.main(base, cand)
+    out = capsys.readouterr().out
+    assert "| 1 | 99.50 | 99.46 | -0.04 | 99.40 | 99.46 | +0.06 |" in out, out
+    assert "| 2 | 99.50 | 99.60 | +0.10 | 99.50 | 99.42 | -0.08 |" in out, out
+    assert "| 3 |" not in out and "seeds 1, 2: mean final 99.530 against 99.500, difference +0.030" in out, out
+    assert "lowest of its last three epochs: mean 99.440 against 99.450, difference -0.010 (higher on 1, lower on 1)" in out, out
