@@ -212,6 +212,11 @@ def test_the_screen_watcher_reads_misses_from_bench_lines_against_its_bar(tmp_pa
     log.write_text(line(1, 12, 99.0) + line(1, 13, 99.41) + line(2, 15, 99.45) + line(3, 14, 99.39) + line(3, 15, 99.2))
     assert watch.seeds_missed(log) == {3: 14}  # epoch 12 is not one of the last three
     assert watch.seeds_missed(log, target=99.43) == {1: 13, 3: 14}
+    # "any": a block watched only for its deadline is never stopped on misses, however many.
+    assert watch.misses_allowed("0") == 0 and len(watch.seeds_missed(log)) > watch.misses_allowed("0")
+    assert not len(watch.seeds_missed(log)) > watch.misses_allowed("any")
+    with pytest.raises(SystemExit, match="a count or 'any'"):
+        watch.misses_allowed("-1")
 
 
 def test_the_screen_watcher_stops_a_candidate_that_can_no_longer_reach_its_mean_bar(tmp_path, monkeypatch):

@@ -8,7 +8,8 @@ A helper for the screens in results/*/PLAN.md, run beside them (it trains nothin
         --next "python bench.py --model small --rotation 4 --seeds 1 2 3 4 5 --threads 1 --out results/small/r3" \
         --next-log logs/next.log --next-allow 1 --deadline 11:35
 
-Each watched candidate is `name=bench log:pid file:out folder:misses allowed before it is stopped`.
+Each watched candidate is `name=bench log:pid file:out folder:misses allowed before it is stopped`; `any` for
+the misses allowed never stops it on misses (a block of fresh seeds, watched only for --deadline).
 A seed misses once one of its last three epochs is under --bar (99.40% unless a rule asks a margin, as
 rounds 10 to 13 did with 99.43%; read from bench.py's epoch lines, so a seed is stopped as soon as its miss
 shows). Stopping sends SIGINT to the run's process group, so the
@@ -90,6 +91,15 @@ def stop(pidfile: Path, out: Path, say, record: bool = True) -> None:
             say(f"wrote {out / name}")
 
 
+def misses_allowed(text: str) -> float:
+    """The last field of a --watch: a count, or `any` (never stopped on misses)."""
+    if text == "any":
+        return float("inf")
+    if not text.isdigit():
+        raise SystemExit(f"misses allowed must be a count or 'any', not {text!r}")
+    return int(text)
+
+
 def start(cmd: str, jobs: int, log: Path, pidfile: Path) -> None:
     with open(log, "a") as f:
         p = subprocess.Popen(shlex.split(cmd) + ["--jobs", str(jobs)], stdout=f, stderr=subprocess.STDOUT,
@@ -99,7 +109,7 @@ def start(cmd: str, jobs: int, log: Path, pidfile: Path) -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--watch", action="append", default=[], help="name=log:pidfile:out:allowed")
+    p.add_argument("--watch", action="append", default=[], help="name=log:pidfile:out:allowed (a count, or any)")
     p.add_argument("--next", help="bench.py command for the freed cores, without --jobs (default: none)")
     p.add_argument("--next-log", help="its log (needed with --next)")
     p.add_argument("--next-allow", type=int, default=0, help="misses allowed before --next is stopped")
@@ -128,7 +138,7 @@ def main() -> None:
     for w in args.watch:
         name, rest = w.split("=", 1)
         log, pid, out, allowed = rest.split(":")
-        running[name] = (Path(log), Path(pid), Path(out), int(allowed))
+        running[name] = (Path(log), Path(pid), Path(out), misses_allowed(allowed))
     if args.next:
         nxt_log, nxt_pid = Path(args.next_log), Path(args.next_log).with_suffix(".pid")
         nxt_cmd = shlex.split(args.next)
