@@ -135,13 +135,17 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+def lowest_of_last(record: dict, last: int = 3, key: str = "test_acc") -> float:
+    """A seed's lowest accuracy over its last epochs: it holds when this is at least TARGET."""
+    return min(r[key] for r in record["epochs"][-last:])
+
+
 def consistency(records: dict, last: int = 3, key: str = "test_acc") -> dict:
     """Over seeds: how many hold (each of the last epochs >= TARGET), the lowest of those epochs, the finals."""
-    tails = {seed: [r[key] for r in rec["epochs"]][-last:] for seed, rec in records.items()}
-    lows = {seed: min(t) for seed, t in tails.items()}  # each seed's lowest of its last epochs
+    lows = {seed: lowest_of_last(rec, last, key) for seed, rec in records.items()}
     held = sum(low >= TARGET for low in lows.values())
-    return {"held": held, "n": len(tails), "interval": wilson(held, len(tails)), "lows": list(lows.values()),
-            "lowest": min(lows.values()), "finals": [t[-1] for t in tails.values()],
+    return {"held": held, "n": len(lows), "interval": wilson(held, len(lows)), "lows": list(lows.values()),
+            "lowest": min(lows.values()), "finals": [rec["epochs"][-1][key] for rec in records.values()],
             "missed": sorted(seed for seed, low in lows.items() if low < TARGET)}
 
 

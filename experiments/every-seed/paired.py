@@ -10,13 +10,23 @@ kind: the two runs share the initial weights only while the candidate draws the 
 import statistics
 import sys
 
-from table import load
+from table import load  # also puts the repository on sys.path, for bench
+
+from bench import lowest_of_last  # noqa: E402
 
 
-def finals(spec: str, last: int = 3) -> dict:
-    """{seed: (final test accuracy, final training accuracy under augmentation, lowest of the last `last` epochs)}"""
-    return {seed: (rec["epochs"][-1]["test_acc"], rec["epochs"][-1]["train_acc"],
-                   min(e["test_acc"] for e in rec["epochs"][-last:])) for seed, rec in load(spec).items()}
+def finals(spec: str) -> dict:
+    """{seed: (final test accuracy, final training accuracy under augmentation, lowest of the last three epochs)}"""
+    return {seed: (rec["epochs"][-1]["test_acc"], rec["epochs"][-1]["train_acc"], lowest_of_last(rec))
+            for seed, rec in load(spec).items()}
+
+
+def versus(cand: list, base: list) -> str:
+    """'C against B, difference D (higher on h, lower on l)': the means of paired values, seed by seed."""
+    diff = [c - b for c, b in zip(cand, base)]
+    mean = statistics.mean
+    return (f"{mean(cand):.3f} against {mean(base):.3f}, difference {mean(diff):+.3f} (higher on "
+            f"{sum(d > 0 for d in diff)}, lower on {sum(d < 0 for d in diff)})")
 
 
 def main(base_dir: str, cand_dir: str) -> None:
@@ -24,21 +34,19 @@ def main(base_dir: str, cand_dir: str) -> None:
     seeds = sorted(base.keys() & cand.keys())
     if not seeds:
         sys.exit(f"no seed finished in both {base_dir} and {cand_dir}")
-    diff = [cand[s][0] - base[s][0] for s in seeds]
-    low = [cand[s][2] - base[s][2] for s in seeds]
     print("| seed | baseline final | candidate final | difference | baseline lowest | candidate lowest | difference |\n"
           "|---:|---:|---:|---:|---:|---:|---:|")
-    for s, d, dl in zip(seeds, diff, low):
-        print(f"| {s} | {base[s][0]:.2f} | {cand[s][0]:.2f} | {d:+.2f} | {base[s][2]:.2f} | {cand[s][2]:.2f} | {dl:+.2f} |")
+    for s in seeds:
+        (bf, _, bl), (cf, _, cl) = base[s], cand[s]
+        print(f"| {s} | {bf:.2f} | {cf:.2f} | {cf - bf:+.2f} | {bl:.2f} | {cl:.2f} | {cl - bl:+.2f} |")
+
+    def column(runs: dict, i: int) -> list:
+        return [runs[s][i] for s in seeds]
+
     mean = statistics.mean
-    print(f"\nseeds {', '.join(map(str, seeds))}: mean final {mean(cand[s][0] for s in seeds):.3f} against "
-          f"{mean(base[s][0] for s in seeds):.3f}, difference {mean(diff):+.3f} (higher on "
-          f"{sum(d > 0 for d in diff)}, lower on {sum(d < 0 for d in diff)}); training accuracy under "
-          f"augmentation at the last epoch {mean(cand[s][1] for s in seeds):.2f} against "
-          f"{mean(base[s][1] for s in seeds):.2f}")
-    print(f"each seed's lowest of its last three epochs: mean {mean(cand[s][2] for s in seeds):.3f} against "
-          f"{mean(base[s][2] for s in seeds):.3f}, difference {mean(low):+.3f} (higher on "
-          f"{sum(d > 0 for d in low)}, lower on {sum(d < 0 for d in low)})")
+    print(f"\nseeds {', '.join(map(str, seeds))}: mean final {versus(column(cand, 0), column(base, 0))}; training accuracy "
+          f"under augmentation at the last epoch {mean(column(cand, 1)):.2f} against {mean(column(base, 1)):.2f}")
+    print(f"each seed's lowest of its last three epochs: mean {versus(column(cand, 2), column(base, 2))}")
 
 
 if __name__ == "__main__":
