@@ -43,6 +43,7 @@ class Config:
     rotation: float = 7.0             # max random rotation, degrees, drawn per training image
     shift: float = 1.0                # max random shift, pixels, drawn per training image and axis
     scale: float = 0.0                # max random resize, a fraction: 0.1 draws sizes from 0.9 to 1.1; 0: off
+    no_aug_epochs: int = 0            # the last this many epochs train on un-augmented images; 0: none
     val_size: int = 5000              # training images held out for ReduceLROnPlateau; 0: it watches clean_size
     clean_size: int = 5000            # fixed training images seen un-augmented in eval mode (see fit)
     bn_recalibrate: str = "on"        # on: recompute BatchNorm statistics on the clean images, dropout off
@@ -88,6 +89,8 @@ class Config:
                 bad(name, "must be a finite number >= 0")
         if not is_num(self.scale) or not 0 <= self.scale < 1:
             bad("scale", "must be in [0, 1) (0.1: sizes from 0.9 to 1.1)")
+        if not is_int(self.no_aug_epochs) or not 0 <= self.no_aug_epochs <= self.epochs:
+            bad("no_aug_epochs", f"must be an integer from 0 to epochs ({self.epochs})")
         if not is_num(self.dropout) or not 0 <= self.dropout < 1:
             bad("dropout", "must be in [0, 1)")
         if not is_num(self.label_smoothing) or not 0 <= self.label_smoothing < 1:
@@ -128,8 +131,9 @@ class Config:
 
 
 # Fields added after runs were saved, each with the value that computes what those runs computed: a saved
-# config without the field ran with it (scale: round 19 of issue 14; its draws at 0 are the old ones).
-ADDED_LATER = {"scale": 0.0}
+# config without the field ran with it (scale: round 19 of issue 14, its draws at 0 are the old ones;
+# no_aug_epochs: round 23).
+ADDED_LATER = {"scale": 0.0, "no_aug_epochs": 0}
 
 
 def config_changes(saved: dict, cfg: Config) -> list[str]:
@@ -274,9 +278,10 @@ def batches(n: int, batch_size: int, generator: torch.Generator | None = None, d
 # Loops
 
 def train_epoch(model: nn.Module, data: Data, optimizer, cfg: Config, generator: torch.Generator,
-                progress: bool = True, desc: str = "train", precision: str = "fp32", ema=None) -> dict:
-    """One pass over data.train_x with fresh augmentation, the last short batch left out;
-    returns {'loss', 'acc'} (acc in percent, over the images seen). `ema`, a
+                progress: bool = True, desc: str = "train", precision: str = "fp32", ema=None,
+                augmented: bool = True) -> dict:
+    """One pass over data.train_x with fresh augmentation (none when not `augmented`), the last short
+    batch left out; returns {'loss', 'acc'} (acc in percent, over the images seen). `ema`, a
     torch.optim.swa_utils.AveragedModel, takes the weights after every step."""
     model.train()
     n = len(data.train_y)
@@ -288,7 +293,7 @@ def train_epoch(model: nn.Module, data: Data, optimizer, cfg: Config, generator:
     for idx in todo:
         idx = idx.to(device)
         x = data.train_x[idx].unsqueeze(1).float().div_(255)
-        if cfg.rotation or cfg.shift or cfg.scale:
+        if augmented and (cfg.rotation or cfg.shift or cfg.scale):
             x = augment(x, cfg.rotation, cfg.shift, generator, cfg.scale)
         x, y = normalize(x, data.mean, data.std), data.train_y[idx]
         with autocast(device, precision):
@@ -532,8 +537,9 @@ def fit(cfg: Config, model: nn.Module | None = None, data: Data | None = None,
         for epoch in range(len(history["epochs"]) + 1, cfg.epochs + 1):
             start = time.perf_counter()
             lr = optimizer.param_groups[0]["lr"]
+            # The last no_aug_epochs epochs see the training images as the test images come: centred, upright.
             train = train_epoch(run, data, optimizer, cfg, generator, progress, f"epoch {epoch}/{cfg.epochs}",
-                                precision, ema)
+                                precision, ema, augmented=epoch <= cfg.epochs - cfg.no_aug_epochs)
             clean_x, clean_y = data.train_x[:cfg.clean_size], data.train_y[:cfg.clean_size]
             if cfg.bn_recalibrate == "on":
                 recalibrate_bn(model, clean_x, data.mean, data.std, cfg.eval_batch_size, precision)

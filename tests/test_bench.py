@@ -48,15 +48,16 @@ def test_a_finished_seed_of_a_preset_that_changed_since_is_not_taken_as_done(tmp
 
 
 def test_a_seed_finished_before_a_field_was_added_is_still_done_and_resumable(tmp_path):
-    # A record or checkpoint saved before `scale` existed has no such key; it ran with scale 0, so for the
-    # default it is the same run (else rerunning a results folder's command retrained every seed), and for
-    # a resize it is not.
+    # A record or checkpoint saved before `scale` or `no_aug_epochs` existed has no such key; it ran with
+    # them at 0, so for the default it is the same run (else rerunning a results folder's command retrained
+    # every seed), and for a resize or un-augmented last epochs it is not.
     import bench
     import utils
     cfg = utils.Config()
-    old = {k: v for k, v in cfg.to_dict().items() if k != "scale"}
+    old = {k: v for k, v in cfg.to_dict().items() if k not in ("scale", "no_aug_epochs")}
     assert utils.config_changes(old, cfg) == []
     assert utils.config_changes(old, utils.Config(scale=0.1)) == ["scale"]
+    assert utils.config_changes(old, utils.Config(no_aug_epochs=3)) == ["no_aug_epochs"]
     assert utils.config_changes(old, utils.Config(rotation=10.0)) == ["rotation"]
     path = tmp_path / "seed-1.json"
     rec = {"config": old, "epochs": [{"test_acc": 99.5}] * cfg.epochs}

@@ -14,7 +14,7 @@ BAD = [
     ("weight_decay", -1e-4), ("min_lr", -1.0), ("eval_batch_size", 0), ("precision", "fp16"),
     ("compile", True), ("compile", "yes"), ("bn_recalibrate", "yes"), ("bn_recalibrate", True),
     ("label_smoothing", 1.0), ("label_smoothing", -0.1), ("clean_size", -1),
-    ("ema", 1.0), ("ema", -0.5),
+    ("ema", 1.0), ("ema", -0.5), ("no_aug_epochs", -1), ("no_aug_epochs", 16), ("no_aug_epochs", 1.0),
 ]
 
 

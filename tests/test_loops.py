@@ -200,7 +200,28 @@ def test_a_run_stopped_in_its_first_epoch_says_nothing_was_saved(data_dir, small
     assert lines[-1] == "interrupted: stopped after 0 complete epoch(s); nothing was saved"
 
 
-@pytest.mark.parametrize("extra", [{}, CLEAN, EMA], ids=["val-split", "all-images-recalibrated", "averaged"])
+def test_the_last_no_aug_epochs_train_on_unaugmented_images_and_change_nothing_before(data_dir, small_data,
+                                                                                     monkeypatch):
+    base = run(small_cfg(data_dir, epochs=3), small_data)
+    real_epoch, real_augment, calls = utils.train_epoch, utils.augment, []
+
+    def epoch_spy(*a, **k):
+        calls.append(0)
+        return real_epoch(*a, **k)
+
+    def augment_spy(*a, **k):
+        calls[-1] += 1
+        return real_augment(*a, **k)
+    monkeypatch.setattr(utils, "train_epoch", epoch_spy)
+    monkeypatch.setattr(utils, "augment", augment_spy)
+    late = run(small_cfg(data_dir, epochs=3, no_aug_epochs=2), small_data)
+    assert calls[0] > 0 and calls[1:] == [0, 0]  # every batch of epoch 1 augmented, none of epochs 2 and 3
+    assert strip_seconds(late)["epochs"][0] == strip_seconds(base)["epochs"][0]
+    assert late["epochs"][1]["train_loss"] != base["epochs"][1]["train_loss"]
+
+
+@pytest.mark.parametrize("extra", [{}, CLEAN, EMA, {"no_aug_epochs": 2}],
+                         ids=["val-split", "all-images-recalibrated", "averaged", "unaugmented-last-epochs"])
 def test_interrupted_run_resumes_to_the_same_history(data_dir, small_data, tmp_path, monkeypatch, extra):
     cfg = small_cfg(data_dir, epochs=3, **extra)
     if extra.get("val_size") == 0:
