@@ -298,3 +298,56 @@ def test_the_paired_comparison_reports_each_seeds_lowest_epoch_beside_its_final(
     assert "| 2 | 99.50 | 99.60 | +0.10 | 99.50 | 99.42 | -0.08 |" in out, out
     assert "| 3 |" not in out and "seeds 1, 2: mean final 99.530 against 99.500, difference +0.030" in out, out
     assert "lowest of its last three epochs: mean 99.440 against 99.450, difference -0.010 (higher on 1, lower on 1)" in out, out
+
+
+def test_launch_waits_for_the_earlier_group_then_starts_the_command_detached_and_records_it(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "experiments" / "every-seed"))
+    import launch
+    import threading
+
+    # An earlier block still on the cores: a process group of its own, reaped by its parent as bench.py's are.
+    earlier = subprocess.Popen(["sleep", "1"], start_new_session=True)
+    threading.Thread(target=earlier.wait, daemon=True).start()
+    (tmp_path / "j1.pid").write_text(str(earlier.pid))
+    logs = tmp_path / "logs"
+    code = "import os; print('group', os.getpgid(0), 'pid', os.getpid())"
+    pid = launch.main(["--name", "k1", "--after", str(tmp_path / "j1.pid"), "--logs", str(logs), "--",
+                       sys.executable, "-c", code])
+    assert earlier.poll() is not None  # it waited for the group to end
+    with pytest.raises(ProcessLookupError):
+        os.killpg(earlier.pid, 0)
+    assert (logs / "k1.pid").read_text() == str(pid)
+    deadline = time.monotonic() + 60
+    while f"pid {pid}" not in (logs / "k1.log").read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert (logs / "k1.log").read_text().split() == ["group", str(pid), "pid", str(pid)]  # its own group
+    assert (logs / "launch.log").read_text().startswith(f"{sys.executable} -c {code}  (pid {pid}, started ")
+    with pytest.raises(SystemExit):
+        launch.main(["--name", "k2", "--logs", str(logs)])  # no command
+
+
+def test_the_screen_watcher_hands_a_stopped_candidates_cores_to_next(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "experiments" / "every-seed"))
+    import watch
+    real_sleep = time.sleep
+    monkeypatch.setattr(watch.time, "sleep", lambda s: real_sleep(min(s, 0.2)))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "seed-1.json").write_text(json.dumps({"config": {"seed": 1}, "epochs": [{"test_acc": 99.0}]}))
+    run = subprocess.Popen(["sleep", "120"], start_new_session=True,
+                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    (tmp_path / "c.pid").write_text(str(run.pid))
+    (tmp_path / "c.log").write_text("")
+    nxt = f"{sys.executable} -c \"import sys; print(sys.argv[1:])\" --out {tmp_path / 'next-out'}"
+    monkeypatch.setattr(sys, "argv", ["watch.py", "--watch", f"c={tmp_path / 'c.log'}:{tmp_path / 'c.pid'}:{out}:0",
+                                      "--mean-bar", "99.56", "--planned", "2", "--next", nxt,
+                                      "--next-log", str(tmp_path / "next.log"), "--log-file", str(tmp_path / "w.log")])
+    try:
+        watch.main()
+    finally:
+        run.kill()
+    said = (tmp_path / "w.log").read_text()
+    assert "c: misses {}, finals [99.0] cannot reach a mean of 99.56, stopping" in said
+    assert "starting next with --jobs 1" in said and "next: misses {}, finished" in said, said
+    assert (tmp_path / "next.log").read_text().strip() == str(["--out", str(tmp_path / "next-out"), "--jobs", "1"])
+    assert (tmp_path / "next.pid").is_file()

@@ -35,7 +35,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import utils  # noqa: E402
 from bench import TARGET  # noqa: E402
-from table import load  # noqa: E402  (this folder; the script's own on sys.path)
+from launch import start  # noqa: E402  (this folder; the script's own on sys.path)
+from table import load  # noqa: E402
 
 LINE = re.compile(r"\[(\S+) seed (\d+)\] epoch +(\d+) \|.*\| test loss [\d.]+ acc ([\d.]+)%")
 
@@ -100,13 +101,6 @@ def misses_allowed(text: str) -> float:
     return int(text)
 
 
-def start(cmd: str, jobs: int, log: Path, pidfile: Path) -> None:
-    with open(log, "a") as f:
-        p = subprocess.Popen(shlex.split(cmd) + ["--jobs", str(jobs)], stdout=f, stderr=subprocess.STDOUT,
-                             stdin=subprocess.DEVNULL, start_new_session=True)
-    pidfile.write_text(str(p.pid))
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--watch", action="append", default=[], help="name=log:pidfile:out:allowed (a count, or any)")
@@ -167,7 +161,7 @@ def main() -> None:
                     stop(nxt_pid, nxt_out, say, record=False)
                 if freed <= 2 and not next_over:
                     say(f"starting next with --jobs {freed}")
-                    start(args.next, freed, nxt_log, nxt_pid)
+                    start(shlex.split(args.next) + ["--jobs", str(freed)], nxt_log, nxt_pid)
                     running["next"] = (nxt_log, nxt_pid, nxt_out, args.next_allow)
         if time.strftime("%H:%M", time.gmtime()) >= args.deadline:
             for name, (log, pid, out, allowed) in running.items():
