@@ -24,14 +24,24 @@ def start(cmd: list[str], log: Path, pidfile: Path) -> int:
     return p.pid
 
 
+def group_alive(pgid: int) -> bool:
+    """Whether any process is left in process group pgid. A leader that is this process's own child (a
+    watcher's --next run) is reaped first: unreaped, its zombie would count as alive."""
+    try:
+        os.waitpid(pgid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def wait_for(pidfile: Path, poll: float = 10.0) -> None:
     """Returns once no process is left in the group whose id pidfile holds."""
     group = int(pidfile.read_text().strip())
-    while True:
-        try:
-            os.killpg(group, 0)
-        except ProcessLookupError:
-            return
+    while group_alive(group):
         time.sleep(poll)
 
 

@@ -27,7 +27,6 @@ import os
 import re
 import shlex
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -35,7 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import utils  # noqa: E402
 from bench import TARGET  # noqa: E402
-from launch import start  # noqa: E402  (this folder; the script's own on sys.path)
+from launch import group_alive, start  # noqa: E402  (this folder; the script's own on sys.path)
 from table import load  # noqa: E402
 
 LINE = re.compile(r"\[(\S+) seed (\d+)\] epoch +(\d+) \|.*\| test loss [\d.]+ acc ([\d.]+)%")
@@ -75,13 +74,7 @@ def stop(pidfile: Path, out: Path, say, record: bool = True) -> None:
         except ProcessLookupError:
             break
         for _ in range(wait):
-            try:  # a leader that is this process's own child (a --next run) must be reaped: a zombie counts as alive
-                os.waitpid(pgid, os.WNOHANG)
-            except ChildProcessError:
-                pass
-            try:
-                os.killpg(pgid, 0)
-            except ProcessLookupError:
+            if not group_alive(pgid):
                 break
             time.sleep(1)
     for ckpt in sorted(out.glob("seed-*.pt")) if record else []:
@@ -144,7 +137,7 @@ def main() -> None:
     while True:
         for name, (log, pid, out, allowed) in list(running.items()):
             missed = seeds_missed(log, target=args.bar)
-            alive = subprocess.run(["pgrep", "-g", pid.read_text().strip()], capture_output=True).returncode == 0
+            alive = group_alive(int(pid.read_text()))
             finals = finals_in(out) if args.mean_bar is not None and name != "next" else []
             short = bool(finals) and cannot_reach(finals, args.planned, args.mean_bar, args.best)
             if len(missed) > allowed or short or not alive:
