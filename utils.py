@@ -12,6 +12,7 @@ import math
 import os
 import platform
 import random
+import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
@@ -146,9 +147,14 @@ def cpu_name() -> str:
     """The CPU's model and the vector instructions torch uses on it ("AMD EPYC (AVX2)"): float rounding, and
     so the accuracy of a seed, differs between them, so every record says which it ran on."""
     name = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError):  # Linux names the model here; elsewhere the architecture must do
+    with contextlib.suppress(OSError):  # Linux names the model here
         name = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                      if line.startswith("model name")), name)
+    if platform.system() == "Darwin":  # macOS names it through sysctl ("Apple M2"); platform only says "arm"
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            brand = subprocess.run(["sysctl", "-n", "machdep.cpu.brand_string"], capture_output=True, text=True,
+                                   timeout=5).stdout.strip()
+            name = brand or name
     return f"{name} ({torch.backends.cpu.get_cpu_capability()})"
 
 

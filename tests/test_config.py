@@ -53,6 +53,30 @@ def test_device_choice():
             pick_device("cuda")
 
 
+def test_cpu_name_says_the_model_on_linux_and_macos(monkeypatch):
+    import types
+
+    import torch
+
+    import utils
+    vector = f"({torch.backends.cpu.get_cpu_capability()})"
+    assert utils.cpu_name().endswith(vector)
+    # macOS has no /proc/cpuinfo and platform.processor() says only "arm": the model comes from sysctl
+    monkeypatch.setattr(utils.platform, "system", lambda: "Darwin")
+    monkeypatch.setattr(utils.platform, "processor", lambda: "arm")
+    monkeypatch.setattr(utils.Path, "read_text", lambda self: (_ for _ in ()).throw(FileNotFoundError(self)))
+    calls = []
+    monkeypatch.setattr(utils.subprocess, "run",
+                        lambda cmd, **kw: calls.append(cmd) or types.SimpleNamespace(stdout="Apple M2\n"))
+    assert utils.cpu_name() == f"Apple M2 {vector}"
+    assert calls == [["sysctl", "-n", "machdep.cpu.brand_string"]]
+
+    def no_sysctl(cmd, **kw):
+        raise FileNotFoundError(cmd[0])
+    monkeypatch.setattr(utils.subprocess, "run", no_sysctl)
+    assert utils.cpu_name() == f"arm {vector}"  # without sysctl, what platform knows
+
+
 def run_cli(*args):
     return subprocess.run([sys.executable, str(ROOT / "train.py"), *args], capture_output=True, text=True,
                           cwd=ROOT, timeout=120)
