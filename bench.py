@@ -191,6 +191,12 @@ def summarize(records: dict, last: int = 3) -> str:
                  f"{any_rec['device']}, {any_rec.get('threads')} thread(s) per run, "
                  f"{any_rec.get('precision', 'fp32')}, {'torch.compile' if any_rec.get('compiled') else 'eager'}, "
                  f"torch {any_rec['torch']}; CPU: {', '.join(sorted({r.get('cpu', '?') for r in records.values()}))}")
+    for seed, rec in sorted(records.items()):  # a resumed run that changed machine: other float rounding
+        first = 1
+        for m in rec.get("earlier_machines", []):
+            lines.append(f"- seed {seed} ran epochs {first} to {m['until_epoch']} elsewhere: {m.get('device')}, "
+                         f"{m.get('threads')} thread(s), {m.get('precision')}, torch {m.get('torch')}; CPU: {m.get('cpu')}")
+            first = m["until_epoch"] + 1
     return "\n".join(lines) + "\n"
 
 

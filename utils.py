@@ -514,9 +514,9 @@ def fit(cfg: Config, model: nn.Module | None = None, data: Data | None = None,
         from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
         ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema))
     run_ema = compile_model(ema.module, run is not model) if ema is not None else None
-    how = {"precision": precision, "compiled": run is not model, "threads": torch.get_num_threads(), "cpu": cpu_name()}
-    history = {"params": count_parameters(model), "config": cfg.to_dict(), "seconds": 0.0,
-               "device": str(device), **how, "torch": str(torch.__version__), "epochs": []}
+    how = {"device": str(device), "precision": precision, "compiled": run is not model,
+           "threads": torch.get_num_threads(), "cpu": cpu_name(), "torch": str(torch.__version__)}
+    history = {"params": count_parameters(model), "config": cfg.to_dict(), "seconds": 0.0, **how, "epochs": []}
     if resume and checkpoint and Path(checkpoint).is_file():
         state = load_checkpoint(checkpoint)
         check_compatible(state, model, cfg.dataset)
@@ -535,6 +535,12 @@ def fit(cfg: Config, model: nn.Module | None = None, data: Data | None = None,
         if state["rng"]["cuda"] is not None and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state["rng"]["cuda"])
         history = {**state["history"], "config": cfg.to_dict(), **how}
+        # The record names the machine that finishes the run; one that ran its earlier epochs elsewhere (other
+        # CPU, threads, precision or torch: other rounding) is listed, with the epoch it stopped after.
+        before = {k: state["history"].get(k) for k in how}
+        if before != how:
+            history["earlier_machines"] = [*history.get("earlier_machines", []),
+                                           {"until_epoch": len(history["epochs"]), **before}]
         log(f"resumed from {checkpoint} after epoch {len(history['epochs'])}")
     elif resume:
         log(f"no checkpoint at {checkpoint} yet: starting from epoch 1")

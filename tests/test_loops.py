@@ -248,6 +248,22 @@ def test_interrupted_run_resumes_to_the_same_history(data_dir, small_data, tmp_p
         run(small_cfg(data_dir, epochs=3, lr=0.5), small_data, checkpoint=ckpt, resume=True)
 
 
+def test_a_run_resumed_on_another_machine_names_both(data_dir, small_data, tmp_path, monkeypatch):
+    # Float rounding differs between CPUs, so a record must not claim one machine for epochs another ran.
+    import bench
+    cfg, ckpt = small_cfg(data_dir, epochs=2, ema=0.0), tmp_path / "c.pt"
+    first = run(dataclasses.replace(cfg, epochs=1), small_data, checkpoint=ckpt)
+    monkeypatch.setattr(utils, "cpu_name", lambda: "Other CPU (AVX512)")
+    resumed = run(cfg, small_data, checkpoint=ckpt, resume=True)
+    machine = ("device", "precision", "compiled", "threads", "cpu", "torch")
+    assert resumed["cpu"] == "Other CPU (AVX512)" and first["cpu"] != resumed["cpu"]
+    assert resumed["earlier_machines"] == [{"until_epoch": 1, **{k: first[k] for k in machine}}]
+    assert f"- seed 1 ran epochs 1 to 1 elsewhere: cpu, {first['threads']} thread(s), fp32" in \
+        bench.summarize({1: resumed})
+    again = run(dataclasses.replace(cfg, epochs=3), small_data, checkpoint=ckpt, resume=True)  # same machine
+    assert again["earlier_machines"] == resumed["earlier_machines"] and len(again["epochs"]) == 3
+
+
 def test_on_epoch_sees_each_saved_epoch_once(data_dir, small_data, tmp_path):
     ckpt, seen = tmp_path / "c.pt", []
 
