@@ -5,6 +5,7 @@ Importing this module builds nothing and touches no data.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import torch
 from torch import nn
@@ -15,10 +16,20 @@ class Arch:
     """A network's shape: the channel widths of its seven convolutions, in order
     (c1, c2, c3, squeeze, c4, c5, c6; the 1x1 head that maps c6 to the classes comes after them), the
     padding of its six 3x3 blocks (1 keeps a block's map size, 0 shrinks it by 2 pixels), and which of
-    the six are depthwise-separable (1; see conv_block)."""
+    the six are depthwise-separable (1; see conv_block), the blocks' activation (a key of ACTIVATIONS) and
+    whether their BatchNorm comes before it (1) or after it (0, the default's order)."""
     widths: tuple[int, ...]
     padding: tuple[int, ...] = (0, 0, 0, 0, 0, 0)
     separable: tuple[int, ...] = (0, 0, 0, 0, 0, 0)
+    activation: str = "relu"
+    bn_first: int = 0
+
+
+# The blocks' activations (issue 14's twenty-fifth round). The smooth ones (GELU, as airbench's blocks use;
+# SiLU) made a compiled training step on a 2-core CPU 1.3 to 1.4 times slower than ReLU, over the speed
+# limit (RESULTS.md); LeakyReLU (a slope of 0.1 for negative inputs) and Hardswish cost about what ReLU does.
+ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
+    "relu": nn.ReLU, "leaky-relu": lambda: nn.LeakyReLU(0.1), "gelu": nn.GELU, "silu": nn.SiLU, "hardswish": nn.Hardswish}
 
 
 PRESETS: dict[str, Arch] = {
@@ -59,10 +70,15 @@ PRESETS: dict[str, Arch] = {
     # late-sep with a separable c4 of 16 (6,892; 1.13x the first default's time; issue 14's eleventh
     # round): missed its first screen seed (thirteenth round, RESULTS.md).
     "late-sep-c16": Arch((8, 12, 14, 16, 16, 40, 48), separable=(0, 0, 0, 1, 1, 1)),
+    # The default's network with each BatchNorm before its ReLU, and with LeakyReLU (issue 14's twenty-fifth
+    # round): the same 7,964 parameters.
+    "bn-first": Arch((8, 12, 14, 16, 32, 40, 48), separable=(0, 0, 0, 1, 1, 1), bn_first=1),
+    "leaky": Arch((8, 12, 14, 16, 32, 40, 48), separable=(0, 0, 0, 1, 1, 1), activation="leaky-relu"),
 }
 
 
-def conv_block(c_in: int, c_out: int, dropout: float, padding: int = 0, separable: int = 0) -> nn.Sequential:
+def conv_block(c_in: int, c_out: int, dropout: float, padding: int = 0, separable: int = 0,
+               activation: str = "relu", bn_first: int = 0) -> nn.Sequential:
     """3x3 conv -> ReLU -> BatchNorm -> Dropout2d: the only building block of the network.
 
     No conv bias: the BatchNorm after the ReLU has its own shift, so a bias would only cost parameters.
@@ -73,17 +89,15 @@ def conv_block(c_in: int, c_out: int, dropout: float, padding: int = 0, separabl
     separable: the 3x3 conv is a 3x3 per input channel followed by a 1x1 across channels, with nothing
     between them (as in Xception): 9*c_in + c_in*c_out weights instead of 9*c_in*c_out, so the same
     budget buys two to three times the channels (issue 17).
+
+    activation: ReLU's replacement (ACTIVATIONS); bn_first: BatchNorm before the activation instead of after.
     """
     if separable:
         conv = [nn.Conv2d(c_in, c_in, 3, padding=padding, groups=c_in, bias=False), nn.Conv2d(c_in, c_out, 1, bias=False)]
     else:
         conv = [nn.Conv2d(c_in, c_out, 3, padding=padding, bias=False)]
-    return nn.Sequential(
-        *conv,
-        nn.ReLU(),
-        nn.BatchNorm2d(c_out),
-        nn.Dropout2d(dropout),
-    )
+    act, bn = ACTIVATIONS[activation](), nn.BatchNorm2d(c_out)
+    return nn.Sequential(*conv, *((bn, act) if bn_first else (act, bn)), nn.Dropout2d(dropout))
 
 
 class Net(nn.Module):
@@ -104,7 +118,8 @@ class Net(nn.Module):
 
     def __init__(self, widths: tuple[int, ...] = PRESETS["default"].widths, dropout: float = 0.05,
                  in_channels: int = 1, num_classes: int = 10, padding: tuple[int, ...] = PRESETS["default"].padding,
-                 separable: tuple[int, ...] = PRESETS["default"].separable):
+                 separable: tuple[int, ...] = PRESETS["default"].separable,
+                 activation: str = "relu", bn_first: int = 0):
         super().__init__()
         if len(widths) != 7 or any(int(w) < 1 for w in widths):
             raise ValueError(f"widths must be 7 positive channel counts, got {widths!r}")
@@ -114,20 +129,26 @@ class Net(nn.Module):
             raise ValueError(f"separable must be 6 values of 0 or 1 (one per 3x3 block), got {separable!r}")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+        if int(bn_first) not in (0, 1):
+            raise ValueError(f"bn_first must be 0 or 1, got {bn_first!r}")
         c1, c2, c3, sq, c4, c5, c6 = (int(w) for w in widths)
         p1, p2, p3, p4, p5, p6 = (int(p) for p in padding)
         s1, s2, s3, s4, s5, s6 = (int(v) for v in separable)  # s1 pointless: one input channel
         self.widths, self.padding = (c1, c2, c3, sq, c4, c5, c6), (p1, p2, p3, p4, p5, p6)
         self.separable = (s1, s2, s3, s4, s5, s6)
+        self.activation, self.bn_first = activation, int(bn_first)
+        kind = dict(activation=activation, bn_first=self.bn_first)
         self.features = nn.Sequential(
-            conv_block(in_channels, c1, dropout, p1, s1),
-            conv_block(c1, c2, dropout, p2, s2),
-            conv_block(c2, c3, dropout, p3, s3),
+            conv_block(in_channels, c1, dropout, p1, s1, **kind),
+            conv_block(c1, c2, dropout, p2, s2, **kind),
+            conv_block(c2, c3, dropout, p3, s3, **kind),
             nn.Conv2d(c3, sq, 1, bias=False),
             nn.MaxPool2d(2),
-            conv_block(sq, c4, dropout, p4, s4),
-            conv_block(c4, c5, dropout, p5, s5),
-            conv_block(c5, c6, dropout, p6, s6),
+            conv_block(sq, c4, dropout, p4, s4, **kind),
+            conv_block(c4, c5, dropout, p5, s5, **kind),
+            conv_block(c5, c6, dropout, p6, s6, **kind),
         )
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.head = nn.Conv2d(c6, num_classes, 1, bias=False)
@@ -139,11 +160,12 @@ class Net(nn.Module):
 
 def build_model(name: str = "default", dropout: float = 0.05, in_channels: int = 1,
                 num_classes: int = 10) -> Net:
-    """A `Net` with the widths and padding of a named preset."""
+    """A `Net` with the shape of a named preset."""
     if name not in PRESETS:
         raise ValueError(f"model must be one of {sorted(PRESETS)}, got {name!r}")
     arch = PRESETS[name]
-    return Net(arch.widths, dropout, in_channels, num_classes, arch.padding, arch.separable)
+    return Net(arch.widths, dropout, in_channels, num_classes, arch.padding, arch.separable, arch.activation,
+               arch.bn_first)
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -400,7 +400,8 @@ def save_checkpoint(path, model, cfg: Config, data: Data, history: dict, optimiz
         "format": CHECKPOINT_FORMAT,
         "config": cfg.to_dict(),
         "arch": {"widths": list(getattr(model, "widths", [])), "padding": list(getattr(model, "padding", [])),
-                 "separable": list(getattr(model, "separable", [])), "classes": data.classes, "dataset": data.name},
+                 "separable": list(getattr(model, "separable", [])), "activation": getattr(model, "activation", "relu"),
+                 "bn_first": getattr(model, "bn_first", 0), "classes": data.classes, "dataset": data.name},
         "normalization": {"mean": data.mean, "std": data.std},
         "model": (ema.module if ema is not None else model).state_dict(),
         "trained": model.state_dict() if ema is not None else None,
@@ -445,7 +446,9 @@ def saved_arch(state: dict) -> Arch:
     separable = arch.get("separable", [0] * n)
     if isinstance(separable, bool):  # made while separable was one flag for blocks 2 to 6
         separable = [0] + [int(separable)] * (n - 1)
-    return Arch(*(tuple(int(v) for v in values) for values in (arch["widths"], padding, separable)))
+    # checkpoints made before activation and bn_first were choices: ReLU, then BatchNorm
+    return Arch(*(tuple(int(v) for v in values) for values in (arch["widths"], padding, separable)),
+                arch.get("activation", "relu"), int(arch.get("bn_first", 0)))
 
 
 def check_compatible(state: dict, model: nn.Module, dataset: str | None = None) -> None:
@@ -459,6 +462,10 @@ def check_compatible(state: dict, model: nn.Module, dataset: str | None = None) 
         mine, in_checkpoint = list(getattr(model, key, [])), list(getattr(saved, key))
         if in_checkpoint != mine:
             diffs.append(f"{key} {in_checkpoint} in the checkpoint, {mine} here")
+    for key, default in (("activation", "relu"), ("bn_first", 0)):  # same parameters, another computation
+        mine, in_checkpoint = getattr(model, key, default), getattr(saved, key)
+        if in_checkpoint != mine:
+            diffs.append(f"{key} {in_checkpoint!r} in the checkpoint, {mine!r} here")
     own = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     theirs = {k: tuple(v.shape) for k, v in state["model"].items()}
     if not diffs and own != theirs:
@@ -623,7 +630,7 @@ def predict(checkpoint, images, device: str = "cpu") -> tuple[torch.Tensor, torc
     x = _as_image_batch(images)
     arch = saved_arch(state)  # not the preset's name: a preset may have changed since the checkpoint was made
     model = Net(arch.widths, 0.0, num_classes=len(state["arch"]["classes"]), padding=arch.padding,
-                separable=arch.separable)
+                separable=arch.separable, activation=arch.activation, bn_first=arch.bn_first)
     check_compatible(state, model)
     model.load_state_dict(state["model"])
     model.to(device)

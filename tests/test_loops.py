@@ -319,12 +319,15 @@ def test_checkpoint_that_would_run_code_is_refused(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("then, differs", [("plain", r"widths \[8, 12, 14, 8, 12, 16, 16\] in the checkpoint"),
                                            ("late-sep2", r"widths \[8, 12, 14, 8, 16, 40, 48\] in the checkpoint"),
-                                           ("late-sep-sq8", r"widths \[8, 12, 14, 8, 32, 40, 48\] in the checkpoint")])
+                                           ("late-sep-sq8", r"widths \[8, 12, 14, 8, 32, 40, 48\] in the checkpoint"),
+                                           ("leaky", r"activation 'leaky-relu' in the checkpoint, 'relu' here"),
+                                           ("bn-first", r"bn_first 1 in the checkpoint, 0 here")])
 def test_checkpoint_of_a_preset_that_changed_since_still_predicts_and_names_its_preset(data_dir, small_data, tmp_path,
                                                                                        then, differs):
     # Made when "default" meant another network: before issue 14's round 8 what is now "plain", from round 8
     # to round 12 what is now "late-sep2", in rounds 12 and 13 what is now "late-sep-sq8". The config names
-    # "default", the weights are the old network's.
+    # "default", the weights are the old network's. (leaky and bn-first: the same check for a network whose
+    # parameters are the default's, computed another way.)
     ckpt = tmp_path / "old.pt"
     old = build_model(then).eval()
     utils.save_checkpoint(ckpt, old, small_cfg(data_dir, model="default"), small_data, {"epochs": []})
@@ -360,6 +363,17 @@ def test_checkpoint_for_another_network_or_dataset_says_what_differs(data_dir, s
     utils.save_checkpoint(ckpt, build_model("default"), small_cfg(data_dir), small_data, {"epochs": []})
     with pytest.raises(ValueError, match=r"network is the preset 'default' \(also named 'late-sep'\): model='default'"):
         utils.check_compatible(utils.load_checkpoint(ckpt), build_model("plain"))
+    # the same parameters computed another way: the names and shapes alone would let it load
+    state = utils.load_checkpoint(ckpt)
+    with pytest.raises(ValueError, match=r"activation 'relu' in the checkpoint, 'gelu' here.*preset 'default'"):
+        utils.check_compatible(state, Net(PRESETS["default"].widths, separable=(0, 0, 0, 1, 1, 1), activation="gelu"))
+    with pytest.raises(ValueError, match=r"bn_first 0 in the checkpoint, 1 here"):
+        utils.check_compatible(state, build_model("bn-first"))
+    del state["arch"]["activation"], state["arch"]["bn_first"]  # from before they were choices: ReLU, then BatchNorm
+    utils.check_compatible(state, build_model("default"))
+    utils.save_checkpoint(ckpt, build_model("leaky"), small_cfg(data_dir), small_data, {"epochs": []})
+    with pytest.raises(ValueError, match=r"activation 'leaky-relu' in the checkpoint, 'relu' here.*preset 'leaky'"):
+        utils.check_compatible(utils.load_checkpoint(ckpt), build_model("default"))
 
 
 def test_predict_from_tensors_and_files(data_dir, small_data, tmp_path):

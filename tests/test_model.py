@@ -76,6 +76,20 @@ def test_widths_and_dropout_are_arguments():
         build_model("huge")
 
 
+def test_activation_and_batchnorm_order_are_arguments():
+    for model, want in ((Net(activation="gelu"), [nn.GELU, nn.BatchNorm2d]), (Net(bn_first=1), [nn.BatchNorm2d, nn.ReLU]),
+                        (build_model("leaky"), [nn.LeakyReLU, nn.BatchNorm2d]), (build_model("bn-first"), [nn.BatchNorm2d, nn.ReLU])):
+        blocks = [m for m in model.features if isinstance(m, nn.Sequential)]
+        assert len(blocks) == 6 and all([type(m) for m in b[-3:-1]] == want for b in blocks)
+        assert count_parameters(model) == count_parameters(build_model("default"))
+    relu = build_model("default")
+    assert (relu.activation, relu.bn_first) == ("relu", 0)
+    with pytest.raises(ValueError, match="activation must be one of"):
+        Net(activation="tanh")
+    with pytest.raises(ValueError, match="bn_first must be 0 or 1"):
+        Net(bn_first=2)
+
+
 def test_padding_is_an_argument_and_keeps_map_sizes():
     sizes = [r["out"] for r in receptive_field(Net(padding=(1, 0, 0, 1, 1, 0))) if r["kind"] == "conv3x3"]
     assert sizes == [28, 26, 24, 12, 12, 10]  # the pool halves 24 to 12

@@ -5,6 +5,8 @@ layouts measured in turn, three rounds, so that the machine's drift shows as spr
 limit's measure (that is a full `train.py` run alone).
 Run from the repository root:
     PYTHONPATH=. python experiments/every-seed/step_cost.py 8,12,14,8,12,16,16:000000 8,12,14,16,32,40,48:000111
+A layout may add the blocks' activation (model.ACTIVATIONS) and 1 for BatchNorm before it:
+    8,12,14,16,32,40,48:000111:gelu  8,12,14,16,32,40,48:000111:relu:1
 """
 import sys
 import time
@@ -35,8 +37,10 @@ def main(layouts: list[str]) -> None:
     g = torch.Generator().manual_seed(0)
     nets, ms = {}, {spec: [] for spec in layouts}
     for spec in layouts:
-        widths, flags = spec.split(":")
-        model = Net(tuple(int(w) for w in widths.split(",")), cfg.dropout, separable=tuple(int(c) for c in flags))
+        parts = spec.split(":")
+        widths, flags, activation, bn_first = parts + ["relu", "0"][len(parts) - 2:]
+        model = Net(tuple(int(w) for w in widths.split(",")), cfg.dropout, separable=tuple(int(c) for c in flags),
+                    activation=activation, bn_first=int(bn_first))
         nets[spec] = (model, utils.compile_model(model, True), torch.optim.Adam(model.parameters(), lr=0.01))
 
     for spec in nets:
