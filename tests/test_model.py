@@ -78,7 +78,9 @@ def test_widths_and_dropout_are_arguments():
 
 def test_activation_and_batchnorm_order_are_arguments():
     for model, want in ((Net(activation="gelu"), [nn.GELU, nn.BatchNorm2d]), (Net(bn_first=1), [nn.BatchNorm2d, nn.ReLU]),
-                        (build_model("leaky"), [nn.LeakyReLU, nn.BatchNorm2d]), (build_model("bn-first"), [nn.BatchNorm2d, nn.ReLU])):
+                        (build_model("leaky"), [nn.LeakyReLU, nn.BatchNorm2d]), (build_model("bn-first"), [nn.BatchNorm2d, nn.ReLU]),
+                        (build_model("hardswish"), [nn.Hardswish, nn.BatchNorm2d]),
+                        (build_model("bn-first-hardswish"), [nn.BatchNorm2d, nn.Hardswish])):
         blocks = [m for m in model.features if isinstance(m, nn.Sequential)]
         assert len(blocks) == 6 and all([type(m) for m in b[-3:-1]] == want for b in blocks)
         assert count_parameters(model) == count_parameters(build_model("default"))
