@@ -141,10 +141,10 @@ class Net(nn.Module):
         c1, c2, c3, sq, c4, c5, c6 = (int(w) for w in widths)
         p1, p2, p3, p4, p5, p6 = (int(p) for p in padding)
         s1, s2, s3, s4, s5, s6 = (int(v) for v in separable)  # s1 pointless: one input channel
-        self.widths, self.padding = (c1, c2, c3, sq, c4, c5, c6), (p1, p2, p3, p4, p5, p6)
-        self.separable = (s1, s2, s3, s4, s5, s6)
-        self.activation, self.bn_first = activation, int(bn_first)
-        kind = dict(activation=activation, bn_first=self.bn_first)
+        # what checkpoints record and compare (utils.save_checkpoint, check_compatible)
+        self.arch = Arch((c1, c2, c3, sq, c4, c5, c6), (p1, p2, p3, p4, p5, p6), (s1, s2, s3, s4, s5, s6),
+                         activation, int(bn_first))
+        kind = dict(activation=activation, bn_first=int(bn_first))
         self.features = nn.Sequential(
             conv_block(in_channels, c1, dropout, p1, s1, **kind),
             conv_block(c1, c2, dropout, p2, s2, **kind),
@@ -158,6 +158,11 @@ class Net(nn.Module):
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.head = nn.Conv2d(c6, num_classes, 1, bias=False)
 
+    @classmethod
+    def from_arch(cls, arch: Arch, dropout: float = 0.05, in_channels: int = 1, num_classes: int = 10) -> Net:
+        return cls(arch.widths, dropout, in_channels, num_classes, arch.padding, arch.separable, arch.activation,
+                   arch.bn_first)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.pool(self.features(x))  # (B, c6, 1, 1)
         return self.head(x).flatten(1)  # (B, num_classes) logits
@@ -168,9 +173,7 @@ def build_model(name: str = "default", dropout: float = 0.05, in_channels: int =
     """A `Net` with the shape of a named preset."""
     if name not in PRESETS:
         raise ValueError(f"model must be one of {sorted(PRESETS)}, got {name!r}")
-    arch = PRESETS[name]
-    return Net(arch.widths, dropout, in_channels, num_classes, arch.padding, arch.separable, arch.activation,
-               arch.bn_first)
+    return Net.from_arch(PRESETS[name], dropout, in_channels, num_classes)
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -399,9 +399,8 @@ def save_checkpoint(path, model, cfg: Config, data: Data, history: dict, optimiz
     state = {
         "format": CHECKPOINT_FORMAT,
         "config": cfg.to_dict(),
-        "arch": {"widths": list(getattr(model, "widths", [])), "padding": list(getattr(model, "padding", [])),
-                 "separable": list(getattr(model, "separable", [])), "activation": getattr(model, "activation", "relu"),
-                 "bn_first": getattr(model, "bn_first", 0), "classes": data.classes, "dataset": data.name},
+        "arch": {**{k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(model_arch(model)).items()},
+                 "classes": data.classes, "dataset": data.name},
         "normalization": {"mean": data.mean, "std": data.std},
         "model": (ema.module if ema is not None else model).state_dict(),
         "trained": model.state_dict() if ema is not None else None,
@@ -438,6 +437,11 @@ def load_checkpoint(path) -> dict:
     return state
 
 
+def model_arch(model: nn.Module) -> Arch:
+    """A Net's Arch; for any other module (fit trains any), an empty one, so that its checkpoints still compare."""
+    return getattr(model, "arch", Arch((), (), ()))
+
+
 def saved_arch(state: dict) -> Arch:
     """The checkpoint's network, as a model.Arch (so it compares equal to the preset it was built from)."""
     arch = state["arch"]
@@ -457,15 +461,12 @@ def check_compatible(state: dict, model: nn.Module, dataset: str | None = None) 
     diffs = []
     if dataset is not None and state["arch"]["dataset"] != dataset:
         diffs.append(f"dataset {state['arch']['dataset']!r} in the checkpoint, {dataset!r} here")
-    saved = saved_arch(state)
-    for key in ("widths", "padding", "separable"):
-        mine, in_checkpoint = list(getattr(model, key, [])), list(getattr(saved, key))
-        if in_checkpoint != mine:
-            diffs.append(f"{key} {in_checkpoint} in the checkpoint, {mine} here")
-    for key, default in (("activation", "relu"), ("bn_first", 0)):  # same parameters, another computation
-        mine, in_checkpoint = getattr(model, key, default), getattr(saved, key)
-        if in_checkpoint != mine:
-            diffs.append(f"{key} {in_checkpoint!r} in the checkpoint, {mine!r} here")
+    saved, mine = saved_arch(state), model_arch(model)
+    for field in dataclasses.fields(Arch):  # activation and bn_first: the same parameters, another computation
+        theirs, ours = getattr(saved, field.name), getattr(mine, field.name)
+        if theirs != ours:
+            show = list if isinstance(theirs, tuple) else repr
+            diffs.append(f"{field.name} {show(theirs)} in the checkpoint, {show(ours)} here")
     own = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     theirs = {k: tuple(v.shape) for k, v in state["model"].items()}
     if not diffs and own != theirs:
@@ -629,8 +630,7 @@ def predict(checkpoint, images, device: str = "cpu") -> tuple[torch.Tensor, torc
     state = load_checkpoint(checkpoint)
     x = _as_image_batch(images)
     arch = saved_arch(state)  # not the preset's name: a preset may have changed since the checkpoint was made
-    model = Net(arch.widths, 0.0, num_classes=len(state["arch"]["classes"]), padding=arch.padding,
-                separable=arch.separable, activation=arch.activation, bn_first=arch.bn_first)
+    model = Net.from_arch(arch, 0.0, num_classes=len(state["arch"]["classes"]))
     check_compatible(state, model)
     model.load_state_dict(state["model"])
     model.to(device)

@@ -29,8 +29,8 @@ def test_separable_blocks_count_and_order():
     assert [type(m) for m in first] == [nn.Conv2d, nn.ReLU, nn.BatchNorm2d, nn.Dropout2d]
     assert [type(m) for m in second] == [nn.Conv2d, nn.Conv2d, nn.ReLU, nn.BatchNorm2d, nn.Dropout2d]
     assert second[0].groups == 2 and second[0].kernel_size == (3, 3) and second[1].kernel_size == (1, 1)
-    assert build_model("small").separable == build_model("tiny").separable == (0, 1, 1, 1, 1, 1)
-    assert build_model("small-full").separable == build_model("tiny-full").separable == (0, 0, 0, 0, 0, 0)
+    assert build_model("small").arch.separable == build_model("tiny").arch.separable == (0, 1, 1, 1, 1, 1)
+    assert build_model("small-full").arch.separable == build_model("tiny-full").arch.separable == (0, 0, 0, 0, 0, 0)
 
 
 def test_separable_only_after_the_pool():
@@ -58,9 +58,9 @@ def test_every_3x3_conv_is_followed_by_relu_bn_dropout_and_there_is_no_linear():
               if isinstance(m, nn.Sequential) and len(m) and isinstance(m[0], nn.Conv2d)]
     convs3 = [m for m in model.modules() if isinstance(m, nn.Conv2d) and m.kernel_size == (3, 3)]
     assert len(blocks) == len(convs3) == 6
-    for b, separable in zip(blocks, model.separable):
+    for b, separable in zip(blocks, model.arch.separable):
         assert [type(m) for m in b] == [nn.Conv2d] * (1 + separable) + [nn.ReLU, nn.BatchNorm2d, nn.Dropout2d]
-    assert model.separable == (0, 0, 0, 1, 1, 1)
+    assert model.arch.separable == (0, 0, 0, 1, 1, 1)
     assert isinstance(model.pool, nn.AdaptiveAvgPool2d) and model.head.kernel_size == (1, 1)
 
 
@@ -76,6 +76,12 @@ def test_widths_and_dropout_are_arguments():
         build_model("huge")
 
 
+def test_every_preset_builds_the_network_it_names():
+    # model.arch is what checkpoints record and compare, so it must be the preset's exact shape
+    for name, arch in PRESETS.items():
+        assert build_model(name).arch == arch == Net.from_arch(arch).arch, name
+
+
 def test_activation_and_batchnorm_order_are_arguments():
     for model, want in ((Net(activation="gelu"), [nn.GELU, nn.BatchNorm2d]), (Net(bn_first=1), [nn.BatchNorm2d, nn.ReLU]),
                         (build_model("leaky"), [nn.LeakyReLU, nn.BatchNorm2d]), (build_model("bn-first"), [nn.BatchNorm2d, nn.ReLU]),
@@ -85,7 +91,7 @@ def test_activation_and_batchnorm_order_are_arguments():
         assert len(blocks) == 6 and all([type(m) for m in b[-3:-1]] == want for b in blocks)
         assert count_parameters(model) == count_parameters(build_model("default"))
     relu = build_model("default")
-    assert (relu.activation, relu.bn_first) == ("relu", 0)
+    assert (relu.arch.activation, relu.arch.bn_first) == ("relu", 0)
     with pytest.raises(ValueError, match="activation must be one of"):
         Net(activation="tanh")
     with pytest.raises(ValueError, match="bn_first must be 0 or 1"):
@@ -96,7 +102,7 @@ def test_padding_is_an_argument_and_keeps_map_sizes():
     sizes = [r["out"] for r in receptive_field(Net(padding=(1, 0, 0, 1, 1, 0))) if r["kind"] == "conv3x3"]
     assert sizes == [28, 26, 24, 12, 12, 10]  # the pool halves 24 to 12
     assert count_parameters(Net(padding=(1, 1, 1, 1, 1, 1))) == count_parameters(Net())  # maps, not weights
-    assert build_model("pad-first").padding == (1, 0, 0, 0, 0, 0)
+    assert build_model("pad-first").arch.padding == (1, 0, 0, 0, 0, 0)
     with pytest.raises(ValueError, match="padding"):
         Net(padding=(2, 0, 0, 0, 0, 0))
     with pytest.raises(ValueError, match="padding"):
