@@ -80,3 +80,16 @@ def test_gpus_asked_for_where_there_are_none_is_named(tmp_path, data_dir):
     assert r.stderr.strip().splitlines()[-1] == \
         "bench.py: error: --gpus-per-seed 0.5 asked for, but this Ray cluster has no GPU"
     assert not list(tmp_path.glob("seed-*"))
+
+
+def test_a_failed_trial_is_named_and_the_others_finish(tmp_path, data_dir):
+    pytest.importorskip("ray.tune")
+    # seed 1's checkpoint path is a folder: the driver sees no checkpoint to resume, and the trial fails when
+    # it saves after its first epoch (as on a full or read-only disk); seed 2 is unaffected.
+    (tmp_path / "seed-1.pt").mkdir()
+    r = py("bench.py", "--ray", "--seeds", 1, 2, *SMALL, "--data-dir", data_dir, "--out", tmp_path)
+    assert r.returncode == 1, r.stdout[-2000:] + r.stderr[-2000:]
+    assert "seed 1: failed under Ray: IsADirectoryError" in r.stdout
+    assert f"seeds [1] failed (their errors are above); the seeds that finished are in {tmp_path}" in r.stdout
+    assert (tmp_path / "seed-2.json").is_file() and not (tmp_path / "seed-1.json").exists()
+    assert not (tmp_path / "summary.md").exists()  # no summary over a block with a hole in it
