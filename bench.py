@@ -102,12 +102,6 @@ def run_with_ray(todo: list, out: Path, threads: int, address: str, cpus: float,
         ray.shutdown()
 
 
-def interruptible() -> None:
-    """In each worker: SIGINT raises KeyboardInterrupt, even where bench.py was started with SIGINT ignored
-    (`nohup`, or `&` in a script), which its workers would inherit and so never stop when told to."""
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-
-
 def stop_workers() -> None:
     """On SIGTERM (kill, timeout, a cluster's scheduler), stop as Ctrl-C does. Ctrl-C reaches the whole
     process group; SIGTERM only this process, and the workers would go on training, orphaned. So each
@@ -297,7 +291,9 @@ def main(argv=None) -> int:
         try:
             # spawn, not fork: the parent has asked torch.cuda.is_available() (config_from_args), which
             # poisons fork (PyTorch's docs), so a forked worker could not use CUDA; spawned ones start clean.
-            with ProcessPoolExecutor(max_workers=min(args.jobs, len(todo)), initializer=interruptible,
+            # They also start with SIGINT raising KeyboardInterrupt: a handler set above is reset by exec,
+            # where an ignored SIGINT (nohup, `&`) would have been inherited.
+            with ProcessPoolExecutor(max_workers=min(args.jobs, len(todo)),
                                      mp_context=multiprocessing.get_context("spawn")) as pool:
                 signal.signal(signal.SIGTERM, lambda *_: stop_workers())
                 while waiting or running:
