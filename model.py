@@ -4,7 +4,7 @@ Importing this module builds nothing and touches no data.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import torch
@@ -32,11 +32,13 @@ ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "relu": nn.ReLU, "leaky-relu": lambda: nn.LeakyReLU(0.1), "gelu": nn.GELU, "silu": nn.SiLU, "hardswish": nn.Hardswish}
 
 
+# 7,964 parameters: plain 3x3 blocks before the pool, a squeeze to 16 channels, then three
+# depthwise-separable blocks of 32, 40 and 48 channels: the default since issue 14's fourteenth round
+# (RESULTS.md), "late-sep" from its fifth round until then, and the shape of the presets that vary its block.
+_LATE_SEP = Arch((8, 12, 14, 16, 32, 40, 48), separable=(0, 0, 0, 1, 1, 1))
+
 PRESETS: dict[str, Arch] = {
-    # 7,964 parameters: plain 3x3 blocks before the pool, a squeeze to 16 channels, then three
-    # depthwise-separable blocks of 32, 40 and 48 channels (issue 14's fourteenth round, RESULTS.md);
-    # also named "late-sep", its name from the fifth round until then
-    "default": Arch((8, 12, 14, 16, 32, 40, 48), separable=(0, 0, 0, 1, 1, 1)),
+    "default": _LATE_SEP,
     # 7,524 parameters, a squeeze to 8: the default in issue 14's twelfth and thirteenth rounds
     "late-sep-sq8": Arch((8, 12, 14, 8, 32, 40, 48), separable=(0, 0, 0, 1, 1, 1)),
     # 7,532 parameters, c4 plain: the default from issue 14's eighth round to its twelfth
@@ -63,7 +65,7 @@ PRESETS: dict[str, Arch] = {
     "late-wide": Arch((8, 10, 12, 10, 12, 16, 18)),
     # The default's network under the name it had from issue 14's fifth round to its fourteenth, so that
     # the commands of those rounds still run it.
-    "late-sep": Arch((8, 12, 14, 16, 32, 40, 48), separable=(0, 0, 0, 1, 1, 1)),
+    "late-sep": _LATE_SEP,
     # late-sep with two channels fewer in c2 and c3, the costliest convolutions of a step (24x24 and
     # 22x22 maps), everything after the pool unchanged: 7,348 parameters (issue 14's ninth round).
     "late-sep-narrow": Arch((8, 10, 12, 16, 32, 40, 48), separable=(0, 0, 0, 1, 1, 1)),
@@ -72,13 +74,12 @@ PRESETS: dict[str, Arch] = {
     "late-sep-c16": Arch((8, 12, 14, 16, 16, 40, 48), separable=(0, 0, 0, 1, 1, 1)),
     # The default's network with each BatchNorm before its ReLU, and with LeakyReLU (issue 14's twenty-fifth
     # round): the same 7,964 parameters.
-    "bn-first": Arch((8, 12, 14, 16, 32, 40, 48), separable=(0, 0, 0, 1, 1, 1), bn_first=1),
-    "leaky": Arch((8, 12, 14, 16, 32, 40, 48), separable=(0, 0, 0, 1, 1, 1), activation="leaky-relu"),
+    "bn-first": replace(_LATE_SEP, bn_first=1),
+    "leaky": replace(_LATE_SEP, activation="leaky-relu"),
     # The same network with Hardswish (MobileNetV3's cheap stand-in for SiLU), after and before its BatchNorm
     # (issue 14's twenty-sixth round): a compiled CPU step costs what ReLU's does, where SiLU's costs 1.3 times.
-    "hardswish": Arch((8, 12, 14, 16, 32, 40, 48), separable=(0, 0, 0, 1, 1, 1), activation="hardswish"),
-    "bn-first-hardswish": Arch((8, 12, 14, 16, 32, 40, 48), separable=(0, 0, 0, 1, 1, 1), activation="hardswish",
-                               bn_first=1),
+    "hardswish": replace(_LATE_SEP, activation="hardswish"),
+    "bn-first-hardswish": replace(_LATE_SEP, activation="hardswish", bn_first=1),
 }
 
 
@@ -144,7 +145,7 @@ class Net(nn.Module):
         # what checkpoints record and compare (utils.save_checkpoint, check_compatible)
         self.arch = Arch((c1, c2, c3, sq, c4, c5, c6), (p1, p2, p3, p4, p5, p6), (s1, s2, s3, s4, s5, s6),
                          activation, int(bn_first))
-        kind = dict(activation=activation, bn_first=int(bn_first))
+        kind = dict(activation=self.arch.activation, bn_first=self.arch.bn_first)
         self.features = nn.Sequential(
             conv_block(in_channels, c1, dropout, p1, s1, **kind),
             conv_block(c1, c2, dropout, p2, s2, **kind),

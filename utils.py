@@ -463,10 +463,10 @@ def check_compatible(state: dict, model: nn.Module, dataset: str | None = None) 
         diffs.append(f"dataset {state['arch']['dataset']!r} in the checkpoint, {dataset!r} here")
     saved, mine = saved_arch(state), model_arch(model)
     for field in dataclasses.fields(Arch):  # activation and bn_first: the same parameters, another computation
-        theirs, ours = getattr(saved, field.name), getattr(mine, field.name)
-        if theirs != ours:
-            show = list if isinstance(theirs, tuple) else repr
-            diffs.append(f"{field.name} {show(theirs)} in the checkpoint, {show(ours)} here")
+        in_checkpoint, here = getattr(saved, field.name), getattr(mine, field.name)
+        if in_checkpoint != here:
+            show = list if isinstance(in_checkpoint, tuple) else repr
+            diffs.append(f"{field.name} {show(in_checkpoint)} in the checkpoint, {show(here)} here")
     own = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     theirs = {k: tuple(v.shape) for k, v in state["model"].items()}
     if not diffs and own != theirs:
