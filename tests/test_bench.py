@@ -369,3 +369,29 @@ def test_the_screen_watcher_hands_a_stopped_candidates_cores_to_next(tmp_path, m
     assert "starting next with --jobs 1" in said and "next: misses {}, finished" in said, said
     assert (tmp_path / "next.log").read_text().strip() == str(["--out", str(tmp_path / "next-out"), "--jobs", "1"])
     assert (tmp_path / "next.pid").is_file()
+
+
+def test_the_screens_table_names_each_candidate_by_its_options_and_counts_stopped_misses(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "experiments" / "every-seed"))
+    import screens
+
+    def write(folder, name, seed, accs, end=15, **config):  # accs: the test accuracies of the epochs up to `end`
+        folder.mkdir(exist_ok=True)
+        rec = {"config": {"seed": seed, **config},
+               "epochs": [{"epoch": end + 1 - len(accs) + i, "test_acc": a, "train_acc": 99.0}
+                          for i, a in enumerate(accs)]}
+        (folder / name).write_text(json.dumps(rec))
+
+    base, lr, model = tmp_path / "base", tmp_path / "lr", tmp_path / "model"
+    for seed, accs in ((1, [99.50, 99.50, 99.50]), (2, [99.45, 99.40, 99.44]), (3, [99.6, 99.6, 99.6])):
+        write(base, f"seed-{seed}.json", seed, accs)
+    write(lr, "seed-1.json", 1, [99.54, 99.56, 99.54], lr=0.02)
+    write(lr, "seed-2.json", 2, [99.41, 99.38, 99.42], lr=0.02)  # finished, with a dip: a miss
+    write(model, "stopped-seed-1-after-epoch-13.json", 1, [99.1], end=13, model="leaky")  # stopped at its dip
+    write(model, "stopped-seed-2-after-epoch-12.json", 2, [99.0, 99.2], end=12, model="leaky")  # a dip before 13: no miss
+    b = screens.finals(str(base))
+    # finals +0.04 and -0.02 on seeds 1 and 2 (seed 3 unfinished); lowest of the last three +0.04 and -0.02
+    assert screens.row(b, lr) == "| `--lr 0.02` | lr | 1-2 (2) | 1 of 2 | 2 (99.38) | +0.010 | +0.010 |"
+    assert screens.row(b, model) == "| `--model leaky` | model | none | | 1 (epoch 13: 99.10) | | |"
+    sd, se = screens.paired_noise([[0.1, -0.1], [0.3, 0.1, 0.2], [5.0]])  # one seed: no spread to take
+    assert sd == pytest.approx(((0.01 + 0.01 + 0.01 + 0.01 + 0.0) / 3) ** 0.5) and se == pytest.approx(sd / 10 ** 0.5)

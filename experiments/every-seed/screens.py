@@ -1,0 +1,86 @@
+"""The screens of one default against it, seed by seed on the seeds both finished: one markdown row each.
+
+    python experiments/every-seed/screens.py BASELINE FOLDER ...
+
+BASELINE is table.py's FOLDER[+FOLDER...] of the default's runs on the screen seeds; each FOLDER holds one
+candidate's bench.py runs, named by the options in which its config differs from utils.Config's defaults. Per
+candidate: the seeds it finished, how many held, its misses (a finished seed whose last three epochs dip under
+99.40%, or a seed its watcher stopped once an epoch from 13 on had), and its mean final accuracy and mean of
+each seed's lowest epoch of the last three minus the default's on the same finished seeds (paired.py's figures);
+then how far a mean over ten paired seeds moves by chance.
+"""
+import argparse
+import dataclasses
+import json
+import statistics
+from pathlib import Path
+
+from paired import finals  # also puts the repository on sys.path, for bench and utils
+
+import utils  # noqa: E402
+from bench import TARGET  # noqa: E402
+
+
+def options(folder: Path) -> str:
+    """'--lr 0.02': the bench.py options that make the folder's runs differ from the default (seed aside)."""
+    default = {f.name: f.default for f in dataclasses.fields(utils.Config)}
+    config = json.loads(sorted(folder.glob("*seed-*.json"))[0].read_text())["config"]
+    return " ".join(f"--{k.replace('_', '-')} {v:g}" if isinstance(v, float) else f"--{k.replace('_', '-')} {v}"
+                    for k, v in config.items() if k != "seed" and default.get(k) != v) or "(the default)"
+
+
+def stopped_misses(folder: Path, epochs: int = 15, last: int = 3) -> list[str]:
+    """'S (epoch E: A)' for each seed its watcher stopped after an epoch of the last `last` fell under TARGET."""
+    out = []
+    for p in sorted(folder.glob("stopped-seed-*.json")):
+        rec = json.loads(p.read_text())
+        dips = [e for e in rec["epochs"] if e["epoch"] > epochs - last and e["test_acc"] < TARGET]
+        if dips:
+            out.append(f"{rec['config']['seed']} (epoch {dips[0]['epoch']}: {dips[0]['test_acc']:.2f})")
+    return out
+
+
+def final_diffs(base: dict, folder: Path) -> list[float]:
+    """Final accuracy minus the default's, per seed both finished."""
+    cand = finals(str(folder))
+    return [cand[s][0] - base[s][0] for s in sorted(base.keys() & cand.keys())]
+
+
+def paired_noise(diffs: list[list[float]], n: int = 10) -> tuple[float, float]:
+    """The spread of a seed's final-accuracy difference around its screen's mean (pooled over screens, each
+    screen's mean taken out), and so the standard error of a mean over n paired seeds."""
+    dev = [d - statistics.mean(ds) for ds in diffs if len(ds) > 1 for d in ds]
+    dof = sum(len(ds) - 1 for ds in diffs if len(ds) > 1)
+    sd = (sum(x * x for x in dev) / dof) ** 0.5
+    return sd, sd / n ** 0.5
+
+
+def row(base: dict, folder: Path) -> str:
+    cand = finals(str(folder))
+    seeds = sorted(base.keys() & cand.keys())
+    missed = [f"{s} ({cand[s][2]:.2f})" for s in seeds if cand[s][2] < TARGET] + stopped_misses(folder)
+    head = f"| `{options(folder)}` | {folder.name} |"
+    if not seeds:
+        return f"{head} none | | {', '.join(missed) or 'none'} | | |"
+
+    def diff(i: int) -> float:
+        return statistics.mean(cand[s][i] - base[s][i] for s in seeds)
+    held = sum(cand[s][2] >= TARGET for s in seeds)
+    return (f"{head} {seeds[0]}-{seeds[-1]} ({len(seeds)}) | {held} of {len(seeds)} | {', '.join(missed) or 'none'} "
+            f"| {diff(0):+.3f} | {diff(2):+.3f} |")
+
+
+if __name__ == "__main__":
+    p = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    p.add_argument("baseline", help="the default's runs: FOLDER[+FOLDER...] of seed-N.json")
+    p.add_argument("folders", nargs="+", type=Path, help="one candidate's runs per folder")
+    args = p.parse_args()
+    base = finals(args.baseline)
+    print("| candidate | folder | seeds finished | held | missed (lowest of the last three, or the epoch that "
+          "stopped it) | mean final minus the default's | each seed's lowest minus the default's |")
+    print("|---|---|---|---:|---|---:|---:|")
+    for folder in args.folders:
+        print(row(base, folder))
+    sd, se = paired_noise([final_diffs(base, f) for f in args.folders])
+    print(f"\nA seed's final-accuracy difference spreads by {sd:.3f} around its screen's mean (pooled), so a mean over "
+          f"10 paired seeds is good to about {se:.3f} (one standard error).")
