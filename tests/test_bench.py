@@ -391,7 +391,9 @@ def test_the_screens_table_names_each_candidate_by_its_options_and_counts_stoppe
     write(model, "stopped-seed-2-after-epoch-12.json", 2, [99.0, 99.2], end=12, model="leaky")  # a dip before 13: no miss
     b = screens.finals(str(base))
     # finals +0.04 and -0.02 on seeds 1 and 2 (seed 3 unfinished); lowest of the last three +0.04 and -0.02
-    assert screens.row(b, lr) == "| `--lr 0.02` | lr | 1-2 (2) | 1 of 2 | 2 (99.38) | +0.010 | +0.010 |"
-    assert screens.row(b, model) == "| `--model leaky` | model | none | | 1 (epoch 13: 99.10) | | |"
+    assert screens.row(b, screens.finals(str(lr)), lr) == \
+        "| `--lr 0.02` | lr | 1-2 (2) | 1 of 2 | 2 (99.38) | +0.010 | +0.010 |"
+    assert screens.row(b, screens.finals(str(model)), model) == \
+        "| `--model leaky` | model | none | | 1 (epoch 13: 99.10) | | |"
     sd, se = screens.paired_noise([[0.1, -0.1], [0.3, 0.1, 0.2], [5.0]])  # one seed: no spread to take
     assert sd == pytest.approx(((0.01 + 0.01 + 0.01 + 0.01 + 0.0) / 3) ** 0.5) and se == pytest.approx(sd / 10 ** 0.5)

@@ -25,25 +25,20 @@ def options(folder: Path) -> str:
     """'--lr 0.02': the bench.py options that make the folder's runs differ from the default (seed aside)."""
     default = {f.name: f.default for f in dataclasses.fields(utils.Config)}
     config = json.loads(sorted(folder.glob("*seed-*.json"))[0].read_text())["config"]
-    return " ".join(f"--{k.replace('_', '-')} {v:g}" if isinstance(v, float) else f"--{k.replace('_', '-')} {v}"
+    return " ".join(f"--{k.replace('_', '-')} {f'{v:g}' if isinstance(v, float) else v}"
                     for k, v in config.items() if k != "seed" and default.get(k) != v) or "(the default)"
 
 
-def stopped_misses(folder: Path, epochs: int = 15, last: int = 3) -> list[str]:
+def stopped_misses(folder: Path, last: int = 3) -> list[str]:
     """'S (epoch E: A)' for each seed its watcher stopped after an epoch of the last `last` fell under TARGET."""
     out = []
     for p in sorted(folder.glob("stopped-seed-*.json")):
         rec = json.loads(p.read_text())
+        epochs = rec["config"].get("epochs", utils.Config.epochs)  # the run's planned epochs, not how many it made
         dips = [e for e in rec["epochs"] if e["epoch"] > epochs - last and e["test_acc"] < TARGET]
         if dips:
             out.append(f"{rec['config']['seed']} (epoch {dips[0]['epoch']}: {dips[0]['test_acc']:.2f})")
     return out
-
-
-def final_diffs(base: dict, folder: Path) -> list[float]:
-    """Final accuracy minus the default's, per seed both finished."""
-    cand = finals(str(folder))
-    return [cand[s][0] - base[s][0] for s in sorted(base.keys() & cand.keys())]
 
 
 def paired_noise(diffs: list[list[float]], n: int = 10) -> tuple[float, float]:
@@ -55,8 +50,8 @@ def paired_noise(diffs: list[list[float]], n: int = 10) -> tuple[float, float]:
     return sd, sd / n ** 0.5
 
 
-def row(base: dict, folder: Path) -> str:
-    cand = finals(str(folder))
+def row(base: dict, cand: dict, folder: Path) -> str:
+    """One candidate's row; cand is paired.finals of its folder."""
     seeds = sorted(base.keys() & cand.keys())
     missed = [f"{s} ({cand[s][2]:.2f})" for s in seeds if cand[s][2] < TARGET] + stopped_misses(folder)
     head = f"| `{options(folder)}` | {folder.name} |"
@@ -79,8 +74,11 @@ if __name__ == "__main__":
     print("| candidate | folder | seeds finished | held | missed (lowest of the last three, or the epoch that "
           "stopped it) | mean final minus the default's | each seed's lowest minus the default's |")
     print("|---|---|---|---:|---|---:|---:|")
+    diffs = []
     for folder in args.folders:
-        print(row(base, folder))
-    sd, se = paired_noise([final_diffs(base, f) for f in args.folders])
+        cand = finals(str(folder))
+        print(row(base, cand, folder))
+        diffs.append([cand[s][0] - base[s][0] for s in sorted(base.keys() & cand.keys())])
+    sd, se = paired_noise(diffs)
     print(f"\nA seed's final-accuracy difference spreads by {sd:.3f} around its screen's mean (pooled), so a mean over "
           f"10 paired seeds is good to about {se:.3f} (one standard error).")
