@@ -29,6 +29,8 @@ HELP = {
     "batch_size": "training batch size",
     "lr": "Adam's initial learning rate",
     "weight_decay": "Adam weight decay",
+    "adam_beta1": "Adam's beta1, the decay of its running mean of gradients, in [0, 1)",
+    "adam_beta2": "Adam's beta2, the decay of its running mean of squared gradients, in [0, 1)",
     "dropout": "channel dropout (Dropout2d) after every 3x3 block, in [0, 1)",
     "rotation": "max random rotation in degrees (0: none)",
     "shift": "max random shift in pixels (0: none)",

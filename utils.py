@@ -40,6 +40,8 @@ class Config:
     batch_size: int = 128
     lr: float = 0.01                  # Adam's initial learning rate
     weight_decay: float = 0.0
+    adam_beta1: float = 0.9          # Adam's decay of its running mean of gradients (torch's default)
+    adam_beta2: float = 0.999        # and of its running mean of squared gradients (torch's default)
     dropout: float = 0.05
     rotation: float = 7.0             # max random rotation, degrees, drawn per training image
     shift: float = 1.0                # max random shift, pixels, drawn per training image and axis
@@ -94,6 +96,9 @@ class Config:
             bad("no_aug_epochs", f"must be an integer from 0 to epochs ({self.epochs})")
         if not is_num(self.dropout) or not 0 <= self.dropout < 1:
             bad("dropout", "must be in [0, 1)")
+        for name in ("adam_beta1", "adam_beta2"):
+            if not is_num(getattr(self, name)) or not 0 <= getattr(self, name) < 1:
+                bad(name, "must be in [0, 1)")
         if not is_num(self.label_smoothing) or not 0 <= self.label_smoothing < 1:
             bad("label_smoothing", "must be in [0, 1)")
         if self.bn_recalibrate not in ("on", "off"):
@@ -133,8 +138,8 @@ class Config:
 
 # Fields added after runs were saved, each with the value that computes what those runs computed: a saved
 # config without the field ran with it (scale: round 19 of issue 14, its draws at 0 are the old ones;
-# no_aug_epochs: round 23).
-ADDED_LATER = {"scale": 0.0, "no_aug_epochs": 0}
+# no_aug_epochs: round 23; Adam's betas: round 28, torch's defaults).
+ADDED_LATER = {"scale": 0.0, "no_aug_epochs": 0, "adam_beta1": 0.9, "adam_beta2": 0.999}
 
 
 def config_changes(saved: dict, cfg: Config) -> list[str]:
@@ -510,7 +515,8 @@ def fit(cfg: Config, model: nn.Module | None = None, data: Data | None = None,
     if model is None:
         model = build_model(cfg.model, cfg.dropout, num_classes=len(data.classes))
     model.to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(cfg.adam_beta1, cfg.adam_beta2),
+                                 weight_decay=cfg.weight_decay)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
         optimizer, mode="min", factor=cfg.plateau_factor, patience=cfg.plateau_patience,
         threshold=cfg.plateau_threshold, min_lr=cfg.min_lr)

@@ -188,6 +188,18 @@ def test_label_smoothing_reaches_the_training_loss(data_dir, small_data):
     assert smooth["epochs"][0]["train_loss"] > plain["epochs"][0]["train_loss"]
 
 
+def test_adams_betas_reach_the_optimizer_and_its_checkpoint(data_dir, small_data, tmp_path):
+    ckpt = tmp_path / "ckpt.pt"
+    plain = run(small_cfg(data_dir, epochs=1), small_data)
+    betas = run(small_cfg(data_dir, epochs=1, adam_beta1=0.8, adam_beta2=0.99), small_data, checkpoint=ckpt)
+    assert utils.load_checkpoint(ckpt)["optimizer"]["param_groups"][0]["betas"] == (0.8, 0.99)
+    assert betas["epochs"][0]["train_loss"] != plain["epochs"][0]["train_loss"]
+    # a run saved before the fields existed ran with torch's defaults, so it resumes under the defaults only
+    saved = {k: v for k, v in small_cfg(data_dir).to_dict().items() if not k.startswith("adam_beta")}
+    assert utils.config_changes(saved, small_cfg(data_dir)) == []
+    assert utils.config_changes(saved, small_cfg(data_dir, adam_beta2=0.99)) == ["adam_beta2"]
+
+
 def test_a_run_stopped_in_its_first_epoch_says_nothing_was_saved(data_dir, small_data, tmp_path, monkeypatch):
     # It used to name a checkpoint file that "holds" the epochs, though none had been written.
     def stop(*a, **k):
