@@ -263,7 +263,12 @@ def main(argv=None) -> int:
             if changed:
                 sys.exit(f"bench.py: error: {ckpt} is a run with other settings ({', '.join(changed)}); "
                          "move it away or choose another --out")
-        rec = done(out / f"seed-{cfg.seed}.json", cfg)
+        path = out / f"seed-{cfg.seed}.json"
+        changed = utils.config_changes(json.loads(path.read_text()).get("config") or {}, cfg) if path.is_file() else []
+        if changed:  # training it again would replace a finished run of another recipe (a default that changed since)
+            sys.exit(f"bench.py: error: {path} is a run with other settings ({', '.join(changed)}); pass them "
+                     "as options to rerun that recipe, or choose another --out")
+        rec = done(path, cfg)
         if rec and rec["params"] != params:  # the JSON's config names a preset, and presets have changed
             sys.exit(f"bench.py: error: {out / f'seed-{cfg.seed}.json'} was made by a network of {rec['params']:,} "
                      f"parameters, but the preset {cfg.model!r} has {params:,} now (see model.PRESETS); "

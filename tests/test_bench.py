@@ -47,6 +47,20 @@ def test_a_finished_seed_of_a_preset_that_changed_since_is_not_taken_as_done(tmp
     assert "seed-1.json was made by a network of 7,524 parameters, but the preset 'default' has 7,964 now" in r.stderr
 
 
+def test_a_finished_seed_of_other_settings_is_named_and_kept(tmp_path, data_dir):
+    # Rerunning a results folder's command after a default has changed would otherwise train every seed again
+    # with the new recipe and write over the old runs.
+    args = ["bench.py", "--seeds", 1, "--epochs", 1, "--train-subset", 200, "--val-size", 200, "--compile", "off",
+            "--data-dir", data_dir, "--out", tmp_path, "--device", "cpu"]
+    assert py(*args).returncode == 0
+    before = (tmp_path / "seed-1.json").read_text()
+    (tmp_path / "seed-1.pt").unlink()  # as in a fresh clone: results folders keep the JSONs, not the checkpoints
+    r = py(*args, "--rotation", 3, "--adam-beta2", 0.99)
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert "seed-1.json is a run with other settings (adam_beta2, rotation); pass them as options" in r.stderr
+    assert (tmp_path / "seed-1.json").read_text() == before
+
+
 def test_a_seed_finished_before_a_field_was_added_is_still_done_and_resumable(tmp_path):
     # A record or checkpoint saved before `scale` or `no_aug_epochs` existed has no such key; it ran with
     # them at 0, so for the default it is the same run (else rerunning a results folder's command retrained
