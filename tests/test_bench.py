@@ -403,11 +403,18 @@ def test_the_screens_table_names_each_candidate_by_its_options_and_counts_stoppe
     write(lr, "seed-2.json", 2, [99.41, 99.38, 99.42], lr=0.02)  # finished, with a dip: a miss
     write(model, "stopped-seed-1-after-epoch-13.json", 1, [99.1], end=13, model="leaky")  # stopped at its dip
     write(model, "stopped-seed-2-after-epoch-12.json", 2, [99.0, 99.2], end=12, model="leaky")  # a dip before 13: no miss
-    b = screens.finals(str(base))
+    b, b_settings = screens.finals(str(base)), screens.settings(base)
     # finals +0.04 and -0.02 on seeds 1 and 2 (seed 3 unfinished); lowest of the last three +0.04 and -0.02
-    assert screens.row(b, screens.finals(str(lr)), lr) == \
+    assert screens.row(b, screens.finals(str(lr)), lr, b_settings) == \
         "| `--lr 0.02` | lr | 1-2 (2) | 1 of 2 | 2 (99.38) | +0.010 | +0.010 |"
-    assert screens.row(b, screens.finals(str(model)), model) == \
+    assert screens.row(b, screens.finals(str(model)), model, b_settings) == \
         "| `--model leaky` | model | none | | 1 (epoch 13: 99.10) | | |"
+    # The baseline's runs predate adam_beta2 (they ran with torch's 0.999): a screen of 0.99 is named by it even
+    # where 0.99 has become the default since, and one that says 0.999 is the baseline
+    beta, same = tmp_path / "beta", tmp_path / "same"
+    write(beta, "seed-1.json", 1, [99.5] * 3, adam_beta2=0.99)
+    write(same, "seed-1.json", 1, [99.5] * 3, adam_beta2=0.999)
+    assert screens.options(beta, b_settings) == "--adam-beta2 0.99"
+    assert screens.options(same, b_settings) == "(the baseline)"
     sd, se = screens.paired_noise([[0.1, -0.1], [0.3, 0.1, 0.2], [5.0]])  # one seed: no spread to take
     assert sd == pytest.approx(((0.01 + 0.01 + 0.01 + 0.01 + 0.0) / 3) ** 0.5) and se == pytest.approx(sd / 10 ** 0.5)

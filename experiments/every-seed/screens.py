@@ -3,7 +3,8 @@
     python experiments/every-seed/screens.py BASELINE FOLDER ...
 
 BASELINE is table.py's FOLDER[+FOLDER...] of the default's runs on the screen seeds; each FOLDER holds one
-candidate's bench.py runs, named by the options in which its config differs from utils.Config's defaults. Per
+candidate's bench.py runs, named by the options in which its config differs from the baseline's (a field a run
+predates counts as the value it ran with, utils.ADDED_LATER), so a screen keeps its name after a default changes. Per
 candidate: the seeds it finished, how many held, its misses (a finished seed whose last three epochs dip under
 99.40%, or a seed its watcher stopped once an epoch from 13 on had), and its mean final accuracy and mean of
 each seed's lowest epoch of the last three minus the default's on the same finished seeds (paired.py's figures);
@@ -21,12 +22,17 @@ import utils  # noqa: E402
 from bench import TARGET  # noqa: E402
 
 
-def options(folder: Path) -> str:
-    """'--lr 0.02': the bench.py options that make the folder's runs differ from the default (seed aside)."""
-    default = {f.name: f.default for f in dataclasses.fields(utils.Config)}
+def settings(folder: Path) -> dict:
+    """The config of the folder's runs, with the fields added since filled in as they ran."""
     config = json.loads(sorted(folder.glob("*seed-*.json"))[0].read_text())["config"]
+    return {**config, **{k: v for k, v in utils.ADDED_LATER.items() if k not in config}}  # the run's order first
+
+
+def options(folder: Path, baseline: dict) -> str:
+    """'--lr 0.02': the bench.py options that make the folder's runs differ from the baseline's (seed aside)."""
+    default = {**{f.name: f.default for f in dataclasses.fields(utils.Config)}, **baseline}
     return " ".join(f"--{k.replace('_', '-')} {f'{v:g}' if isinstance(v, float) else v}"
-                    for k, v in config.items() if k != "seed" and default.get(k) != v) or "(the default)"
+                    for k, v in settings(folder).items() if k != "seed" and default.get(k) != v) or "(the baseline)"
 
 
 def stopped_misses(folder: Path, last: int = 3) -> list[str]:
@@ -50,11 +56,12 @@ def paired_noise(diffs: list[list[float]], n: int = 10) -> tuple[float, float]:
     return sd, sd / n ** 0.5
 
 
-def row(base: dict, cand: dict, folder: Path) -> str:
-    """One candidate's row; cand is paired.finals of its folder."""
+def row(base: dict, cand: dict, folder: Path, baseline: dict) -> str:
+    """One candidate's row; base and cand are paired.finals of the baseline's and the candidate's folders,
+    baseline the baseline's settings."""
     seeds = sorted(base.keys() & cand.keys())
     missed = [f"{s} ({cand[s][2]:.2f})" for s in seeds if cand[s][2] < TARGET] + stopped_misses(folder)
-    head = f"| `{options(folder)}` | {folder.name} |"
+    head = f"| `{options(folder, baseline)}` | {folder.name} |"
     if not seeds:
         return f"{head} none | | {', '.join(missed) or 'none'} | | |"
 
@@ -70,14 +77,14 @@ if __name__ == "__main__":
     p.add_argument("baseline", help="the default's runs: FOLDER[+FOLDER...] of seed-N.json")
     p.add_argument("folders", nargs="+", type=Path, help="one candidate's runs per folder")
     args = p.parse_args()
-    base = finals(args.baseline)
+    base, baseline = finals(args.baseline), settings(Path(args.baseline.split("+")[0]))
     print("| candidate | folder | seeds finished | held | missed (lowest of the last three, or the epoch that "
           "stopped it) | mean final minus the default's | each seed's lowest minus the default's |")
     print("|---|---|---|---:|---|---:|---:|")
     diffs = []
     for folder in args.folders:
         cand = finals(str(folder))
-        print(row(base, cand, folder))
+        print(row(base, cand, folder, baseline))
         diffs.append([cand[s][0] - base[s][0] for s in sorted(base.keys() & cand.keys())])
     sd, se = paired_noise(diffs)
     print(f"\nA seed's final-accuracy difference spreads by {sd:.3f} around its screen's mean (pooled), so a mean over "
