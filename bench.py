@@ -264,13 +264,15 @@ def main(argv=None) -> int:
                 sys.exit(f"bench.py: error: {ckpt} is a run with other settings ({', '.join(changed)}); "
                          "move it away or choose another --out")
         path = out / f"seed-{cfg.seed}.json"
-        changed = utils.config_changes(json.loads(path.read_text()).get("config") or {}, cfg) if path.is_file() else []
-        if changed:  # training it again would replace a finished run of another recipe (a default that changed since)
-            sys.exit(f"bench.py: error: {path} is a run with other settings ({', '.join(changed)}); pass them "
-                     "as options to rerun that recipe, or choose another --out")
+        saved = {**utils.ADDED_LATER, **(json.loads(path.read_text()).get("config") or {})} if path.is_file() else {}
+        changed = utils.config_changes(saved, cfg) if saved else []
+        if changed:  # training it again would write over a finished run of another recipe (a default changed since)
+            was = ", ".join(f"{k} {saved.get(k)!r} there, {getattr(cfg, k)!r} now" for k in changed)
+            sys.exit(f"bench.py: error: {path} is a run with other settings ({was}); pass its settings as "
+                     "options to rerun that recipe, or choose another --out")
         rec = done(path, cfg)
         if rec and rec["params"] != params:  # the JSON's config names a preset, and presets have changed
-            sys.exit(f"bench.py: error: {out / f'seed-{cfg.seed}.json'} was made by a network of {rec['params']:,} "
+            sys.exit(f"bench.py: error: {path} was made by a network of {rec['params']:,} "
                      f"parameters, but the preset {cfg.model!r} has {params:,} now (see model.PRESETS); "
                      "choose another --out")
         if rec:

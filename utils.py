@@ -40,8 +40,8 @@ class Config:
     batch_size: int = 128
     lr: float = 0.01                  # Adam's initial learning rate
     weight_decay: float = 0.0
-    adam_beta1: float = 0.9          # Adam's decay of its running mean of gradients (torch's default)
-    adam_beta2: float = 0.99         # and of its running mean of squared gradients (torch's 0.999 until round 28 of issue 14)
+    adam_beta1: float = 0.9           # Adam's decay of its running mean of gradients (torch's default)
+    adam_beta2: float = 0.99          # of its mean of squared gradients (torch's 0.999 until issue 14's round 28)
     dropout: float = 0.05
     rotation: float = 7.0             # max random rotation, degrees, drawn per training image
     shift: float = 1.0                # max random shift, pixels, drawn per training image and axis

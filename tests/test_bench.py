@@ -55,9 +55,10 @@ def test_a_finished_seed_of_other_settings_is_named_and_kept(tmp_path, data_dir)
     assert py(*args).returncode == 0
     before = (tmp_path / "seed-1.json").read_text()
     (tmp_path / "seed-1.pt").unlink()  # as in a fresh clone: results folders keep the JSONs, not the checkpoints
-    r = py(*args, "--rotation", 3, "--adam-beta2", 0.99)
+    r = py(*args, "--rotation", 3, "--adam-beta2", 0.999)
     assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
-    assert "seed-1.json is a run with other settings (adam_beta2, rotation); pass them as options" in r.stderr
+    assert ("seed-1.json is a run with other settings (adam_beta2 0.99 there, 0.999 now, rotation 7.0 there, 3.0 now); "
+            "pass its settings as options") in r.stderr
     assert (tmp_path / "seed-1.json").read_text() == before
 
 
