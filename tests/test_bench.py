@@ -310,6 +310,30 @@ def test_the_paired_comparison_counts_only_seeds_both_finished(tmp_path, monkeyp
         paired.main(str(base), str(tmp_path / "empty"))
 
 
+def test_the_unpaired_comparison_gives_the_difference_of_means_and_its_standard_error(tmp_path, monkeypatch, capsys):
+    monkeypatch.syspath_prepend(str(ROOT / "experiments" / "every-seed"))
+    import unpaired
+
+    def folder(name, finals):
+        out = tmp_path / name
+        out.mkdir()
+        for seed, final in finals.items():
+            rec = {"config": {"seed": seed}, "epochs": [{"test_acc": a, "train_acc": 99.0} for a in (99.3, 99.5, final)]}
+            (out / f"seed-{seed}.json").write_text(json.dumps(rec))
+        return str(out)
+
+    base = folder("base", {1: 99.50, 2: 99.52, 3: 99.54})  # mean 99.52, sd 0.02
+    cand = folder("cand", {11: 99.55, 12: 99.59})  # mean 99.57, sd 0.02828
+    unpaired.main(base, cand)
+    out = capsys.readouterr().out
+    se = (0.02 ** 2 / 3 + 0.0008 / 2) ** 0.5  # 0.0231
+    assert (f"mean final 99.570 (2 seeds, sd 0.028) against 99.520 (3 seeds, sd 0.020): difference +0.050, "
+            f"standard error {se:.3f}") in out, out
+    assert "lowest of its last three epochs: mean 99.300 (2 seeds, sd 0.000) against 99.300" in out, out
+    with pytest.raises(SystemExit, match="at least two"):
+        unpaired.main(base, folder("one", {21: 99.5}))
+
+
 def test_the_paired_comparison_reports_each_seeds_lowest_epoch_beside_its_final(tmp_path, monkeypatch, capsys):
     monkeypatch.syspath_prepend(str(ROOT / "experiments" / "every-seed"))
     import paired
