@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import os
 import signal
@@ -74,6 +75,11 @@ def test_a_seed_finished_before_a_field_was_added_is_still_done_and_resumable(tm
     assert utils.config_changes(old, utils.Config(scale=0.1)) == ["scale"]
     assert utils.config_changes(old, utils.Config(no_aug_epochs=3)) == ["no_aug_epochs"]
     assert utils.config_changes(old, utils.Config(rotation=10.0)) == ["rotation"]
+    # a run saved before Adam's betas were fields ran with torch's, so it resumes under those only
+    torchs = utils.Config(adam_beta1=0.9, adam_beta2=0.999)
+    saved = {k: v for k, v in torchs.to_dict().items() if not k.startswith("adam_beta")}
+    assert utils.config_changes(saved, torchs) == []
+    assert utils.config_changes(saved, dataclasses.replace(torchs, adam_beta2=0.99)) == ["adam_beta2"]
     path = tmp_path / "seed-1.json"
     rec = {"config": old, "epochs": [{"test_acc": 99.5}] * cfg.epochs}
     path.write_text(json.dumps(rec))
@@ -310,17 +316,21 @@ def test_the_paired_comparison_counts_only_seeds_both_finished(tmp_path, monkeyp
         paired.main(str(base), str(tmp_path / "empty"))
 
 
+def runs_folder(out, runs: dict) -> str:
+    """A folder of bench.py-like seed-N.json files, {seed: test accuracy per epoch}; its path as a string."""
+    out.mkdir()
+    for seed, accs in runs.items():
+        rec = {"config": {"seed": seed}, "epochs": [{"test_acc": a, "train_acc": 99.0} for a in accs]}
+        (out / f"seed-{seed}.json").write_text(json.dumps(rec))
+    return str(out)
+
+
 def test_the_unpaired_comparison_gives_the_difference_of_means_and_its_standard_error(tmp_path, monkeypatch, capsys):
     monkeypatch.syspath_prepend(str(ROOT / "experiments" / "every-seed"))
     import unpaired
 
     def folder(name, finals):
-        out = tmp_path / name
-        out.mkdir()
-        for seed, final in finals.items():
-            rec = {"config": {"seed": seed}, "epochs": [{"test_acc": a, "train_acc": 99.0} for a in (99.3, 99.5, final)]}
-            (out / f"seed-{seed}.json").write_text(json.dumps(rec))
-        return str(out)
+        return runs_folder(tmp_path / name, {seed: [99.3, 99.5, final] for seed, final in finals.items()})
 
     base = folder("base", {1: 99.50, 2: 99.52, 3: 99.54})  # mean 99.52, sd 0.02
     cand = folder("cand", {11: 99.55, 12: 99.59})  # mean 99.57, sd 0.02828
@@ -339,12 +349,7 @@ def test_the_paired_comparison_reports_each_seeds_lowest_epoch_beside_its_final(
     import paired
 
     def folder(name, runs):
-        out = tmp_path / name
-        out.mkdir()
-        for seed, accs in runs.items():
-            rec = {"config": {"seed": seed}, "epochs": [{"test_acc": a, "train_acc": 99.0} for a in accs]}
-            (out / f"seed-{seed}.json").write_text(json.dumps(rec))
-        return str(out)
+        return runs_folder(tmp_path / name, runs)
 
     # Seed 3 ran in the baseline only, so it is left out; the epoch before the last three never counts.
     base = folder("base", {1: [98.0, 99.50, 99.40, 99.50], 2: [98.0, 99.50, 99.50, 99.50], 3: [99.0, 99.0, 99.0]})
