@@ -329,19 +329,21 @@ def test_the_unpaired_comparison_gives_the_difference_of_means_and_its_standard_
     monkeypatch.syspath_prepend(str(ROOT / "experiments" / "every-seed"))
     import unpaired
 
-    def folder(name, finals):
-        return runs_folder(tmp_path / name, {seed: [99.3, 99.5, final] for seed, final in finals.items()})
+    def folder(name, runs):  # {seed: (lowest of the last three, final)}; the epoch before them never counts
+        return runs_folder(tmp_path / name, {seed: [98.0, low, 99.7, final] for seed, (low, final) in runs.items()})
 
-    base = folder("base", {1: 99.50, 2: 99.52, 3: 99.54})  # mean 99.52, sd 0.02
-    cand = folder("cand", {11: 99.55, 12: 99.59})  # mean 99.57, sd 0.02828
+    base = folder("base", {1: (99.40, 99.50), 2: (99.44, 99.52), 3: (99.48, 99.54)})  # finals sd 0.02, lows sd 0.04
+    cand = folder("cand", {11: (99.45, 99.55), 12: (99.49, 99.59)})  # both sd 0.02828
     unpaired.main(base, cand)
     out = capsys.readouterr().out
     se = (0.02 ** 2 / 3 + 0.0008 / 2) ** 0.5  # 0.0231
     assert (f"mean final 99.570 (2 seeds, sd 0.028) against 99.520 (3 seeds, sd 0.020): difference +0.050, "
             f"standard error {se:.3f}") in out, out
-    assert "lowest of its last three epochs: mean 99.300 (2 seeds, sd 0.000) against 99.300" in out, out
+    se_low = (0.04 ** 2 / 3 + 0.0008 / 2) ** 0.5  # 0.0306
+    assert (f"lowest of its last three epochs: mean 99.470 (2 seeds, sd 0.028) against 99.440 (3 seeds, sd 0.040): "
+            f"difference +0.030, standard error {se_low:.3f}") in out, out
     with pytest.raises(SystemExit, match="at least two"):
-        unpaired.main(base, folder("one", {21: 99.5}))
+        unpaired.main(base, folder("one", {21: (99.5, 99.5)}))
 
 
 def test_the_paired_comparison_reports_each_seeds_lowest_epoch_beside_its_final(tmp_path, monkeypatch, capsys):
