@@ -264,13 +264,18 @@ def main(argv=None) -> int:
                 sys.exit(f"bench.py: error: {ckpt} is a run with other settings ({', '.join(changed)}); "
                          "move it away or choose another --out")
         path = out / f"seed-{cfg.seed}.json"
-        saved = {**utils.ADDED_LATER, **(json.loads(path.read_text()).get("config") or {})} if path.is_file() else {}
+        try:
+            record = json.loads(path.read_text()) if path.is_file() else None
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            sys.exit(f"bench.py: error: {path} is not a readable seed record ({e}); move it away to train seed "
+                     f"{cfg.seed} again")
+        saved = {**utils.ADDED_LATER, **(record.get("config") or {})} if record else {}
         changed = utils.config_changes(saved, cfg) if saved else []
         if changed:  # training it again would write over a finished run of another recipe (a default changed since)
             was = ", ".join(f"{k} {saved.get(k)!r} there, {getattr(cfg, k)!r} now" for k in changed)
             sys.exit(f"bench.py: error: {path} is a run with other settings ({was}); pass its settings as "
                      "options to rerun that recipe, or choose another --out")
-        rec = done(path, cfg)
+        rec = record if record and len(record.get("epochs", [])) == cfg.epochs else None  # done(), read once
         if rec and rec["params"] != params:  # the JSON's config names a preset, and presets have changed
             sys.exit(f"bench.py: error: {path} was made by a network of {rec['params']:,} "
                      f"parameters, but the preset {cfg.model!r} has {params:,} now (see model.PRESETS); "

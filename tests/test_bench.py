@@ -61,6 +61,11 @@ def test_a_finished_seed_of_other_settings_is_named_and_kept(tmp_path, data_dir)
     assert ("seed-1.json is a run with other settings (adam_beta2 0.99 there, 0.999 now, rotation 7.0 there, 3.0 now); "
             "pass its settings as options") in r.stderr
     assert (tmp_path / "seed-1.json").read_text() == before
+    (tmp_path / "seed-1.json").write_text(before[:100])  # cut short (a full disk, a copy that broke off)
+    r = py(*args)
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert "seed-1.json is not a readable seed record (" in r.stderr and "move it away to train seed 1 again" in r.stderr
+    assert (tmp_path / "seed-1.json").read_text() == before[:100]
 
 
 def test_a_seed_finished_before_a_field_was_added_is_still_done_and_resumable(tmp_path):
