@@ -37,7 +37,7 @@ class Config:
     model: str = "default"            # a preset of model.PRESETS
     dataset: str = "mnist"            # a key of DATASETS
     epochs: int = 15
-    batch_size: int = 128
+    batch_size: int = 256             # 128 until issue 14's round 29
     lr: float = 0.01                  # Adam's initial learning rate
     weight_decay: float = 0.0
     adam_beta1: float = 0.9           # Adam's decay of its running mean of gradients (torch's default)
