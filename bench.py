@@ -113,12 +113,14 @@ def stop_workers() -> None:
     raise KeyboardInterrupt
 
 
+def whole_run(record: dict | None, cfg: utils.Config) -> dict | None:
+    """The record, if it is a whole run of cfg (its settings, all its epochs); else None."""
+    same = record and not utils.config_changes(record.get("config") or {}, cfg)
+    return record if same and len(record.get("epochs", [])) == cfg.epochs else None
+
+
 def done(path: Path, cfg: utils.Config) -> dict | None:
-    if not path.is_file():
-        return None
-    record = json.loads(path.read_text())
-    same = not utils.config_changes(record.get("config") or {}, cfg) and len(record.get("epochs", [])) == cfg.epochs
-    return record if same else None
+    return whole_run(json.loads(path.read_text()), cfg) if path.is_file() else None
 
 
 def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -275,7 +277,7 @@ def main(argv=None) -> int:
             was = ", ".join(f"{k} {saved.get(k)!r} there, {getattr(cfg, k)!r} now" for k in changed)
             sys.exit(f"bench.py: error: {path} is a run with other settings ({was}); pass its settings as "
                      "options to rerun that recipe, or choose another --out")
-        rec = record if record and len(record.get("epochs", [])) == cfg.epochs else None  # done(), read once
+        rec = whole_run(record, cfg)
         if rec and rec["params"] != params:  # the JSON's config names a preset, and presets have changed
             sys.exit(f"bench.py: error: {path} was made by a network of {rec['params']:,} "
                      f"parameters, but the preset {cfg.model!r} has {params:,} now (see model.PRESETS); "
