@@ -113,6 +113,15 @@ def stop_workers() -> None:
     raise KeyboardInterrupt
 
 
+def well_formed(record) -> bool:
+    """Whether a parsed seed JSON has the shape train.py writes, so that reading it cannot raise."""
+    if not isinstance(record, dict) or not isinstance(record.get("config", {}), dict):
+        return False
+    epochs = record.get("epochs")
+    return (isinstance(record.get("params"), int) and isinstance(epochs, list)
+            and all(isinstance(e, dict) and "test_acc" in e for e in epochs))
+
+
 def whole_run(record: dict | None, cfg: utils.Config) -> dict | None:
     """The record, if it is a whole run of cfg (its settings, all its epochs); else None."""
     same = record and not utils.config_changes(record.get("config") or {}, cfg)
@@ -268,7 +277,9 @@ def main(argv=None) -> int:
         path = out / f"seed-{cfg.seed}.json"
         try:
             record = json.loads(path.read_text()) if path.is_file() else None
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            if record is not None and not well_formed(record):  # valid JSON, but not what train.py writes
+                raise ValueError("not an object with 'config', 'params' and an 'epochs' list as train.py writes")
+        except (ValueError, UnicodeDecodeError) as e:  # json.JSONDecodeError is a ValueError
             sys.exit(f"bench.py: error: {path} is not a readable seed record ({e}); move it away to train seed "
                      f"{cfg.seed} again")
         saved = {**utils.ADDED_LATER, **(record.get("config") or {})} if record else {}

@@ -66,6 +66,20 @@ def test_a_finished_seed_of_other_settings_is_named_and_kept(tmp_path, data_dir)
     assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
     assert "seed-1.json is not a readable seed record (" in r.stderr and "move it away to train seed 1 again" in r.stderr
     assert (tmp_path / "seed-1.json").read_text() == before[:100]
+    for shape in ("[]", '{"config": {}, "params": 1, "epochs": [1]}'):  # valid JSON, not a record train.py writes
+        (tmp_path / "seed-1.json").write_text(shape)
+        r = py(*args)
+        assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+        assert "seed-1.json is not a readable seed record (not an object with 'config', 'params'" in r.stderr
+        assert (tmp_path / "seed-1.json").read_text() == shape
+
+
+def test_every_committed_seed_record_is_well_formed():
+    # the shape check must not turn away any record that train.py and bench.py have written
+    from bench import well_formed
+    paths = sorted((ROOT / "results").rglob("seed-*.json"))
+    assert len(paths) > 100 and all(well_formed(json.loads(p.read_text())) for p in paths)
+    assert not well_formed({"config": {}, "params": 1, "epochs": [{"lr": 0.01}]})
 
 
 def test_a_seed_finished_before_a_field_was_added_is_still_done_and_resumable(tmp_path):
