@@ -329,7 +329,9 @@ def test_the_paired_comparison_counts_only_seeds_both_finished(tmp_path, monkeyp
     paired.main(str(base), str(cand))
     out = capsys.readouterr().out
     assert "| 1 | 99.50 | 99.56 | +0.06 |" in out and "| 2 | 99.40 | 99.38 | -0.02 |" in out and "| 3 |" not in out
-    assert ("seeds 1, 2: mean final 99.470 against 99.450, difference +0.020 (higher on 1, lower on 1); "
+    se = 0.08 / 2 ** 0.5 / 2 ** 0.5  # the differences +0.06 and -0.02: sd 0.08 / sqrt(2), over sqrt(2) seeds
+    assert (f"seeds 1, 2: mean final 99.470 against 99.450, difference +0.020 (higher on 1, lower on 1, "
+            f"standard error {se:.3f}); "
             "training accuracy under augmentation at the last epoch 99.30 against 99.10") in out
     with pytest.raises(SystemExit, match="no seed finished in both"):
         paired.main(str(base), str(tmp_path / "empty"))
@@ -380,7 +382,8 @@ def test_the_paired_comparison_reports_each_seeds_lowest_epoch_beside_its_final(
     assert "| 1 | 99.50 | 99.46 | -0.04 | 99.40 | 99.46 | +0.06 |" in out, out
     assert "| 2 | 99.50 | 99.60 | +0.10 | 99.50 | 99.42 | -0.08 |" in out, out
     assert "| 3 |" not in out and "seeds 1, 2: mean final 99.530 against 99.500, difference +0.030" in out, out
-    assert "lowest of its last three epochs: mean 99.440 against 99.450, difference -0.010 (higher on 1, lower on 1)" in out, out
+    assert ("lowest of its last three epochs: mean 99.440 against 99.450, difference -0.010 (higher on 1, lower on 1, "
+            "standard error 0.070)") in out, out
 
 
 def test_launch_waits_for_the_earlier_group_then_starts_the_command_detached_and_records_it(tmp_path, monkeypatch):

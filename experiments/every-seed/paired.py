@@ -22,11 +22,13 @@ def finals(spec: str) -> dict:
 
 
 def versus(cand: list, base: list) -> str:
-    """'C against B, difference D (higher on h, lower on l)': the means of paired values, seed by seed."""
+    """'C against B, difference D (higher on h, lower on l, standard error e)': means of paired values, seed by seed."""
     diff = [c - b for c, b in zip(cand, base)]
     mean = statistics.mean
+    # the paired difference's standard error: the spread of the seeds' differences over the root of their count
+    se = f", standard error {statistics.stdev(diff) / len(diff) ** 0.5:.3f}" if len(diff) > 1 else ""
     return (f"{mean(cand):.3f} against {mean(base):.3f}, difference {mean(diff):+.3f} (higher on "
-            f"{sum(d > 0 for d in diff)}, lower on {sum(d < 0 for d in diff)})")
+            f"{sum(d > 0 for d in diff)}, lower on {sum(d < 0 for d in diff)}{se})")
 
 
 def main(base_dir: str, cand_dir: str) -> None:
