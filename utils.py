@@ -46,6 +46,7 @@ class Config:
     rotation: float = 7.0             # max random rotation, degrees, drawn per training image
     shift: float = 1.0                # max random shift, pixels, drawn per training image and axis
     scale: float = 0.0                # max random resize, a fraction: 0.1 draws sizes from 0.9 to 1.1; 0: off
+    elastic: float = 0.0              # smooth random distortion, RMS pixels per axis (see elastic_field); 0: off
     no_aug_epochs: int = 0            # the last this many epochs train on un-augmented images; 0: none
     val_size: int = 5000              # training images held out for ReduceLROnPlateau; 0: it watches clean_size
     clean_size: int = 5000            # fixed training images seen un-augmented in eval mode (see fit)
@@ -87,7 +88,7 @@ class Config:
         for name in ("lr", "min_lr", "plateau_threshold"):
             if not is_num(getattr(self, name)) or getattr(self, name) < 0 or (name == "lr" and self.lr == 0):
                 bad(name, "must be a finite number > 0" if name == "lr" else "must be a finite number >= 0")
-        for name in ("weight_decay", "rotation", "shift"):
+        for name in ("weight_decay", "rotation", "shift", "elastic"):
             if not is_num(getattr(self, name)) or getattr(self, name) < 0:
                 bad(name, "must be a finite number >= 0")
         if not is_num(self.scale) or not 0 <= self.scale < 1:
@@ -138,8 +139,9 @@ class Config:
 
 # Fields added after runs were saved, each with the value that computes what those runs computed: a saved
 # config without the field ran with it (scale: round 19 of issue 14, its draws at 0 are the old ones;
-# no_aug_epochs: round 23; Adam's betas: round 28, torch's defaults).
-ADDED_LATER = {"scale": 0.0, "no_aug_epochs": 0, "adam_beta1": 0.9, "adam_beta2": 0.999}
+# no_aug_epochs: round 23; Adam's betas: round 28, torch's defaults; elastic: round 31, drawn after
+# everything else and only when on).
+ADDED_LATER = {"scale": 0.0, "no_aug_epochs": 0, "adam_beta1": 0.9, "adam_beta2": 0.999, "elastic": 0.0}
 
 
 def config_changes(saved: dict, cfg: Config) -> list[str]:
@@ -248,15 +250,41 @@ def normalize(x: torch.Tensor, mean: float, std: float) -> torch.Tensor:
     return (x - mean) / std
 
 
+# The smoothing of the elastic distortion's field, in pixels: Simard et al.'s 4 for 28x28 digits.
+ELASTIC_SIGMA = 4.0
+
+
+def _blur_matrix(n: int, sigma: float) -> torch.Tensor:
+    """(n, n) matrix B such that B @ v is v Gaussian-blurred (4 sigma each side, reflected at the ends,
+    as torchvision's gaussian_blur): blurring an image's columns and rows is B @ img @ B.T, two small
+    matrix products, where a convolution with the 2-D kernel cost more than a training step on a CPU."""
+    r = min(int(4 * sigma), n - 1)  # reflect padding must stay inside the image
+    t = torch.arange(-r, r + 1, dtype=torch.float32)
+    k = torch.exp(-0.5 * (t / sigma) ** 2)
+    return F.conv1d(F.pad(torch.eye(n).unsqueeze(1), (r, r), mode="reflect"), (k / k.sum()).view(1, 1, -1))[:, 0].T
+
+
+def elastic_field(b: int, h: int, w: int, rms: float, generator: torch.Generator) -> torch.Tensor:
+    """Displacements (B, 2, H, W) in pixels, x then y, for Simard et al.'s elastic distortion (2003): uniform
+    noise per pixel and axis, Gaussian-smoothed (ELASTIC_SIGMA pixels), scaled per image to the root mean
+    square `rms` (over both axes and every pixel)."""
+    noise = torch.rand(b, 2, h, w, generator=generator).mul_(2).sub_(1)
+    field = _blur_matrix(h, ELASTIC_SIGMA) @ noise @ _blur_matrix(w, ELASTIC_SIGMA).T
+    return field * (rms / field.square().mean((1, 2, 3), keepdim=True).sqrt())
+
+
 def augment(x: torch.Tensor, rotation: float, shift: float, generator: torch.Generator,
-            scale: float = 0.0) -> torch.Tensor:
-    """Random rotation (+-rotation degrees), shift (+-shift pixels) and resize (a size from 1 - scale to
-    1 + scale), each image its own, in one pass.
+            scale: float = 0.0, elastic: float = 0.0) -> torch.Tensor:
+    """Random rotation (+-rotation degrees), shift (+-shift pixels), resize (a size from 1 - scale to
+    1 + scale) and elastic distortion, each image its own, in one pass.
 
     x: float (B, 1, H, W) in [0, 1], so the zeros that grid_sample pads with are the black background.
-    The random numbers come from `generator` (on the CPU) so runs repeat exactly. The sizes are drawn
-    after the rotations and shifts, and only when scale > 0, so runs without a resize draw what they
-    drew before the option existed.
+    The random numbers come from `generator` (on the CPU) so runs repeat exactly. The sizes, then the
+    distortions, are drawn after the rotations and shifts, and only when their option is on, so runs
+    without them draw what they drew before the options existed.
+
+    elastic: every pixel moved by a smooth random field (elastic_field), its own for each image, of root
+    mean square `elastic` pixels per axis (a random shift of at most 1 pixel has 0.58).
     """
     b, _, h, w = x.shape
     u = torch.rand(b, 3, generator=generator).mul_(2).sub_(1).to(x.device)  # uniform in [-1, 1]
@@ -270,6 +298,10 @@ def augment(x: torch.Tensor, rotation: float, shift: float, generator: torch.Gen
     tx, ty = u[:, 1] * (2 * shift / w), u[:, 2] * (2 * shift / h)
     theta = torch.stack([torch.stack([cos, -sin, tx], 1), torch.stack([sin, cos, ty], 1)], 1)
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    if elastic:
+        field = elastic_field(b, h, w, elastic, generator).to(x.device)
+        # pixels to grid_sample's [-1, 1] coordinates, (B, H, W, 2) as the grid
+        grid = grid + (field * torch.tensor([2 / w, 2 / h], device=x.device).view(1, 2, 1, 1)).permute(0, 2, 3, 1)
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
 
@@ -304,8 +336,8 @@ def train_epoch(model: nn.Module, data: Data, optimizer, cfg: Config, generator:
     for idx in todo:
         idx = idx.to(device)
         x = data.train_x[idx].unsqueeze(1).float().div_(255)
-        if augmented and (cfg.rotation or cfg.shift or cfg.scale):
-            x = augment(x, cfg.rotation, cfg.shift, generator, cfg.scale)
+        if augmented and (cfg.rotation or cfg.shift or cfg.scale or cfg.elastic):
+            x = augment(x, cfg.rotation, cfg.shift, generator, cfg.scale, cfg.elastic)
         x, y = normalize(x, data.mean, data.std), data.train_y[idx]
         with autocast(device, precision):
             logits = model(x).float()

@@ -144,7 +144,7 @@ def test_augment_scale_zero_draws_and_returns_what_it_did_before_the_option():
     # drawn, and the same rotation-and-shift resampling.
     x = torch.rand(8, 1, 28, 28)
     g = torch.Generator().manual_seed(3)
-    out = utils.augment(x, 7.0, 1.0, g, scale=0.0)
+    out = utils.augment(x, 7.0, 1.0, g, scale=0.0, elastic=0.0)
     ref_g = torch.Generator().manual_seed(3)
     u = torch.rand(8, 3, generator=ref_g).mul_(2).sub_(1)
     angle = u[:, 0] * math.radians(7.0)
@@ -166,6 +166,46 @@ def test_augment_scale_resizes_each_image_within_its_range():
     assert ratio.min() < 0.85 and ratio.max() > 1.2  # both smaller and larger digits are drawn
     a = utils.augment(x, 0.0, 0.0, torch.Generator().manual_seed(0), scale=0.2)
     assert torch.equal(out, a)
+
+
+def test_blur_matrix_blurs_as_torchvisions_gaussian_blur():
+    from torchvision.transforms.v2 import functional as TF
+    img = torch.rand(3, 2, 28, 28)
+    b = utils._blur_matrix(28, utils.ELASTIC_SIGMA)
+    k = int(8 * utils.ELASTIC_SIGMA + 1)
+    ref = TF.gaussian_blur(img, [k, k], [utils.ELASTIC_SIGMA, utils.ELASTIC_SIGMA])
+    assert torch.allclose(b @ img @ b.T, ref, atol=1e-5)
+
+
+def test_elastic_field_is_smooth_of_the_asked_size_and_its_own_for_each_image():
+    field = utils.elastic_field(64, 28, 28, 1.5, torch.Generator().manual_seed(0))
+    assert field.shape == (64, 2, 28, 28)
+    assert torch.allclose(field.square().mean((1, 2, 3)).sqrt(), torch.full((64,), 1.5))
+    step = (field[..., 1:] - field[..., :-1]).square().mean().sqrt()
+    assert step < 0.3 * 1.5  # neighbours move together: a smooth field, not per-pixel noise
+    assert field.std(0).mean() > 0.5
+    assert torch.equal(field, utils.elastic_field(64, 28, 28, 1.5, torch.Generator().manual_seed(0)))
+
+
+def test_augment_elastic_moves_each_pixel_by_the_field_drawn_after_the_rest():
+    # On a horizontal ramp (value = column / 27) bilinear sampling is exact, so inside the image each
+    # output pixel minus its input is 1/27 of that pixel's horizontal displacement: the field's own,
+    # drawn from the generator after the rotation and shift numbers.
+    ramp = torch.arange(28.0).div(27).expand(16, 1, 28, 28).contiguous()
+    out = utils.augment(ramp, 0.0, 0.0, torch.Generator().manual_seed(0), elastic=1.0)
+    g = torch.Generator().manual_seed(0)
+    torch.rand(16, 3, generator=g)
+    field = utils.elastic_field(16, 28, 28, 1.0, g)
+    # grid_sample's pixel centres with align_corners=False: pixel (i, j) samples at (i + dy, j + dx),
+    # all four neighbours inside the image when both lie in [0, 27]
+    col, row = torch.arange(28.0) + field[:, 0], torch.arange(28.0).view(28, 1) + field[:, 1]
+    inside = col.ge(0) & col.le(27) & row.ge(0) & row.le(27)
+    assert inside.float().mean() > 0.8
+    assert torch.allclose(((out[:, 0] - ramp[:, 0]) * 27)[inside], field[:, 0][inside], atol=1e-4)
+    digits = torch.zeros(8, 1, 28, 28)
+    digits[:, :, 6:22, 12:16] = 1.0
+    bent = utils.augment(digits, 7.0, 1.0, torch.Generator().manual_seed(1), elastic=1.0)
+    assert bent.min() >= 0 and bent.max() <= 1 and not torch.equal(bent, digits)
 
 
 def test_batches_cover_every_index_once():
