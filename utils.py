@@ -257,7 +257,8 @@ ELASTIC_SIGMA = 4.0
 def _blur_matrix(n: int, sigma: float) -> torch.Tensor:
     """(n, n) matrix B such that B @ v is v Gaussian-blurred (4 sigma each side, reflected at the ends,
     as torchvision's gaussian_blur): blurring an image's columns and rows is B @ img @ B.T, two small
-    matrix products, where a convolution with the 2-D kernel cost more than a training step on a CPU."""
+    matrix products. For a batch of 256 fields on one CPU thread: about 5 ms with the noise drawn, where
+    gaussian_blur's 33x33 kernel took 79 ms, two thirds of a training step (about 115 ms)."""
     r = min(int(4 * sigma), n - 1)  # reflect padding must stay inside the image
     t = torch.arange(-r, r + 1, dtype=torch.float32)
     k = torch.exp(-0.5 * (t / sigma) ** 2)
