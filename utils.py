@@ -258,8 +258,8 @@ def _blur_matrix(n: int, sigma: float) -> torch.Tensor:
     """(n, n) matrix B such that B @ v is v Gaussian-blurred (4 sigma each side, reflected at the ends,
     as torchvision's gaussian_blur): blurring an image's columns and rows is B @ img @ B.T, two small
     matrix products. For a batch of 256 fields on one CPU thread: about 5 ms with the noise drawn, where
-    augment with gaussian_blur's 33x33 kernel took 79 ms (3 ms without a distortion), most of a training step (an epoch's 27 s over its 234 batches
-    is 115 ms a batch, evaluation included)."""
+    augment with gaussian_blur's 33x33 kernel took 79 ms (3 ms without a distortion), most of a training
+    step (an epoch's 27 s over its 234 batches is 115 ms a batch, evaluation included)."""
     r = min(int(4 * sigma), n - 1)  # reflect padding must stay inside the image
     t = torch.arange(-r, r + 1, dtype=torch.float32)
     k = torch.exp(-0.5 * (t / sigma) ** 2)
