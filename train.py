@@ -44,7 +44,7 @@ HELP = {
                   "val_size is 0, and what BatchNorm is recalibrated on",
     "bn_recalibrate": "on: recompute BatchNorm statistics on the clean training images, dropout off, before "
                       "each evaluation",
-    "label_smoothing": "label smoothing of the training loss, in [0, 1)",
+    "label_smoothing": "label smoothing of the training loss, in [0, 1); the LR scheduler then watches the KL divergence to the smoothed targets",
     "ema": "per-step decay of an exponential moving average of the weights, which is evaluated and saved "
            "(0: off; needs --bn-recalibrate on)",
     "plateau_factor": "ReduceLROnPlateau: factor the LR is multiplied by on a plateau",

@@ -101,6 +101,56 @@ def test_scheduler_never_sees_the_test_set(data_dir, small_data):
     assert len({r["lr"] for r in a["epochs"]}) > 1, "patience 0 on a tiny set should lower the LR"
 
 
+def test_smoothed_kl_is_the_distance_to_the_smoothed_targets():
+    # cross_entropy with smoothing = the targets' own entropy + the KL divergence to them, so the KL is 0
+    # when the predictions are the smoothed targets, where the plain loss is not.
+    eps, k = 0.1, 10
+    y = torch.arange(20) % k
+    target = torch.full((20, k), eps / k) + (1 - eps) * F.one_hot(y, k)
+    entropy = -(target * target.log()).sum(1).mean()
+
+    class Fixed(nn.Module):
+        def __init__(self, logits):
+            super().__init__()
+            self.logits, self.unused = logits, nn.Parameter(torch.zeros(1))  # predict_logits reads its device
+
+        def forward(self, x):
+            return self.logits[:len(x)]
+
+    images = torch.zeros(20, 28, 28, dtype=torch.uint8)
+    exact = utils.evaluate(Fixed(target.log()), images, y, 0.0, 1.0, label_smoothing=eps)
+    assert exact["smoothed_kl"] == pytest.approx(0.0, abs=1e-6) and exact["loss"] > 0.05
+    logits = torch.randn(20, k, generator=torch.Generator().manual_seed(0))
+    out = utils.evaluate(Fixed(logits), images, y, 0.0, 1.0, label_smoothing=eps)
+    assert out["smoothed_kl"] == pytest.approx(F.cross_entropy(logits, y, label_smoothing=eps).item() - entropy.item(), rel=1e-5)
+    assert "smoothed_kl" not in utils.evaluate(Fixed(logits), images, y, 0.0, 1.0)
+
+
+@pytest.mark.parametrize("extra", [{}, dict(val_size=0, clean_size=300)], ids=["val", "clean"])
+def test_label_smoothing_steps_the_scheduler_on_the_kl_to_its_targets(data_dir, small_data, monkeypatch, extra):
+    seen, stepped = [], []
+    evaluate, step = utils.evaluate, torch.optim.lr_scheduler.ReduceLROnPlateau.step
+
+    def spy_evaluate(model, x, *args, **kw):
+        out = evaluate(model, x, *args, **kw)
+        seen.append((x, out))
+        return out
+
+    def spy_step(self, metric, *args, **kw):
+        stepped.append(metric)
+        return step(self, metric, *args, **kw)
+
+    monkeypatch.setattr(utils, "evaluate", spy_evaluate)
+    monkeypatch.setattr(torch.optim.lr_scheduler.ReduceLROnPlateau, "step", spy_step)
+    data = no_val(small_data) if extra else small_data
+    for smoothing in (0.1, 0.0):
+        seen.clear(), stepped.clear()
+        run(small_cfg(data_dir, epochs=1, label_smoothing=smoothing, **extra), data)
+        watched = next(out for x, out in seen if x is not data.test_x)  # the validation or clean images
+        assert stepped == [watched["smoothed_kl"] if smoothing else watched["loss"]]
+        assert not smoothing or watched["smoothed_kl"] != watched["loss"]
+
+
 def no_val(data):
     """The same data with every non-test image trained on, as with val_size=0."""
     return dataclasses.replace(data, val_x=data.val_x[:0], val_y=data.val_y[:0])
