@@ -389,6 +389,29 @@ def test_the_paired_comparison_reports_each_seeds_lowest_epoch_beside_its_final(
             "standard error 0.070)") in out, out
 
 
+def test_the_screens_rule_qualifies_only_a_candidate_that_meets_every_clause(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "experiments" / "every-seed"))
+    import paired
+
+    base = runs_folder(tmp_path / "base", {s: [98.0, 99.50, 99.50, 99.50] for s in (1, 2, 3, 4)})
+
+    def verdict(name, lifts, planned=4, last3=None):  # last3: {seed: its last three epochs}, else each at 99.50 + lift
+        runs = {s: [98.0, *(last3 or {}).get(s, [99.50 + d] * 3)] for s, d in zip((1, 2, 3, 4), lifts)}
+        return paired.verdict(base, runs_folder(tmp_path / name, runs), planned)
+
+    ok, line = verdict("good", [0.03, 0.04, 0.03, 0.05])
+    assert ok and line.endswith("mean final difference +0.038, standard error 0.005, each seed's lowest +0.038: "
+                                "qualifies"), line
+    for name, lifts, planned, last3, failed in (
+            ("short", [0.03, 0.04, 0.03, 0.05], 5, None, "4 of 5 seeds finished"),
+            ("small", [0.01, 0.02, 0.01, 0.02], 4, None, "mean final difference +0.015"),
+            ("noisy", [0.30, -0.10, -0.05, -0.05], 4, None, "standard error 0.092"),
+            ("miss", [0.05] * 4, 4, {1: [99.39, 99.65, 99.65]}, "lowest epoch 99.39"),
+            ("dips", [0.05] * 4, 4, {s: [99.45, 99.60, 99.55] for s in (1, 2, 3, 4)}, "each seed's lowest -0.050")):
+        ok, line = verdict(name, lifts, planned, last3)
+        assert not ok and line.endswith(f"does not qualify ({failed})"), line
+
+
 def test_launch_waits_for_the_earlier_group_then_starts_the_command_detached_and_records_it(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT / "experiments" / "every-seed"))
     import launch

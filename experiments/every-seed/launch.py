@@ -5,7 +5,8 @@
 The command's output goes to logs/NAME.log, its process group's id to logs/NAME.pid, and a line with the
 command and its start time (UTC) to logs/launch.log. With --after, it first waits until the process group
 in that pid file has ended (an earlier block still on the cores). A round's launch script is then this and
-`exec watch.py ...`; the scripts of rounds 18 to 23 in results/every-seed/ each carried their own copy.
+`exec watch.py ...`; the scripts of rounds 18 to 23 in results/every-seed/ each carried their own copy,
+and those of rounds 30 to 33 one of the rule's check, which screen.sh and `paired.py --rule` now hold.
 """
 from __future__ import annotations
 

@@ -1,12 +1,14 @@
 """A candidate against a baseline on the seeds both ran: final accuracy, each seed's lowest of its last three
 epochs (what "every seed holds" depends on) and training accuracy, seed by seed.
 
-    python experiments/every-seed/paired.py BASELINE_FOLDER CANDIDATE_FOLDER
+    python experiments/every-seed/paired.py BASELINE_FOLDER CANDIDATE_FOLDER [--rule PLANNED]
 
 Both folders hold bench.py's seed-N.json files (each may be table.py's FOLDER[:COLUMN][+FOLDER...], read by
 its `load`); only seeds finished in both count. Same seed, same machine
 kind: the two runs share the initial weights only while the candidate draws the same random numbers.
+With --rule, a last line says whether the candidate qualifies by the rule of issue 14's rounds 30 on (`verdict`).
 """
+import argparse
 import statistics
 import sys
 
@@ -31,6 +33,27 @@ def versus(cand: list, base: list) -> str:
             f"{sum(d > 0 for d in diff)}, lower on {sum(d < 0 for d in diff)}{se})")
 
 
+def verdict(base_dir: str, cand_dir: str, planned: int, margin: float = 0.02, target: float = 99.40) -> tuple:
+    """(qualifies, one line): the rule of rounds 30 on. All `planned` seeds finished, each of every seed's last
+    three epochs at `target` or more, a mean final at least `margin` and two standard errors of the seeds'
+    differences above the baseline's on the same seeds, and each seed's lowest not below the baseline's on average."""
+    base, cand = finals(base_dir), finals(cand_dir)
+    seeds = sorted(base.keys() & cand.keys())
+    diff = [cand[s][0] - base[s][0] for s in seeds]
+    low_diff = [cand[s][2] - base[s][2] for s in seeds]
+    mean, se = (statistics.mean(diff), statistics.stdev(diff) / len(diff) ** 0.5) if len(diff) > 1 else (0.0, 0.0)
+    lowest = min((cand[s][2] for s in seeds), default=0.0)
+    clauses = {f"{len(seeds)} of {planned} seeds finished": len(seeds) >= planned,
+               f"lowest epoch {lowest:.2f}": lowest >= target,
+               f"mean final difference {mean:+.3f}": round(mean, 3) >= margin,
+               f"standard error {se:.3f}": len(diff) > 1 and mean >= 2 * se,
+               f"each seed's lowest {statistics.mean(low_diff) if low_diff else 0:+.3f}": bool(low_diff)
+               and statistics.mean(low_diff) >= 0}
+    ok = all(clauses.values())
+    failed = [k for k, v in clauses.items() if not v]
+    return ok, (f"{', '.join(clauses)}: " + ("qualifies" if ok else f"does not qualify ({'; '.join(failed)})"))
+
+
 def main(base_dir: str, cand_dir: str) -> None:
     base, cand = finals(base_dir), finals(cand_dir)
     seeds = sorted(base.keys() & cand.keys())
@@ -52,6 +75,11 @@ def main(base_dir: str, cand_dir: str) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
-        sys.exit(__doc__.strip().splitlines()[2].strip().join(["usage: ", ""]))
-    main(*sys.argv[1:])
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument("baseline")
+    parser.add_argument("candidate")
+    parser.add_argument("--rule", type=int, metavar="PLANNED", help="seeds the rule asks; prints its verdict")
+    args = parser.parse_args()
+    main(args.baseline, args.candidate)
+    if args.rule:
+        print(verdict(args.baseline, args.candidate, args.rule)[1])
