@@ -14,7 +14,7 @@ import sys
 
 from table import load  # also puts the repository on sys.path, for bench
 
-from bench import lowest_of_last  # noqa: E402
+from bench import TARGET, lowest_of_last  # noqa: E402
 
 
 def finals(spec: str) -> dict:
@@ -23,17 +23,21 @@ def finals(spec: str) -> dict:
             for seed, rec in load(spec).items()}
 
 
+def standard_error(diff: list) -> float:
+    """The paired difference's standard error: the spread of the seeds' differences over the root of their count."""
+    return statistics.stdev(diff) / len(diff) ** 0.5
+
+
 def versus(cand: list, base: list) -> str:
     """'C against B, difference D (higher on h, lower on l, standard error e)': means of paired values, seed by seed."""
     diff = [c - b for c, b in zip(cand, base)]
     mean = statistics.mean
-    # the paired difference's standard error: the spread of the seeds' differences over the root of their count
-    se = f", standard error {statistics.stdev(diff) / len(diff) ** 0.5:.3f}" if len(diff) > 1 else ""
+    se = f", standard error {standard_error(diff):.3f}" if len(diff) > 1 else ""
     return (f"{mean(cand):.3f} against {mean(base):.3f}, difference {mean(diff):+.3f} (higher on "
             f"{sum(d > 0 for d in diff)}, lower on {sum(d < 0 for d in diff)}{se})")
 
 
-def verdict(base_dir: str, cand_dir: str, planned: int, margin: float = 0.02, target: float = 99.40) -> tuple:
+def verdict(base_dir: str, cand_dir: str, planned: int, margin: float = 0.02, target: float = TARGET) -> tuple:
     """(qualifies, one line): the rule of rounds 30 on. All `planned` seeds finished, each of every seed's last
     three epochs at `target` or more, a mean final at least `margin` and two standard errors of the seeds'
     differences above the baseline's on the same seeds, and each seed's lowest not below the baseline's on average."""
@@ -41,7 +45,7 @@ def verdict(base_dir: str, cand_dir: str, planned: int, margin: float = 0.02, ta
     seeds = sorted(base.keys() & cand.keys())
     diff = [cand[s][0] - base[s][0] for s in seeds]
     low_diff = [cand[s][2] - base[s][2] for s in seeds]
-    mean, se = (statistics.mean(diff), statistics.stdev(diff) / len(diff) ** 0.5) if len(diff) > 1 else (0.0, 0.0)
+    mean, se = (statistics.mean(diff), standard_error(diff)) if len(diff) > 1 else (0.0, 0.0)
     lowest = min((cand[s][2] for s in seeds), default=0.0)
     clauses = {f"{len(seeds)} of {planned} seeds finished": len(seeds) >= planned,
                f"lowest epoch {lowest:.2f}": lowest >= target,
