@@ -122,7 +122,7 @@ class Net(nn.Module):
         1x1 48 -> 10    logits
     """
 
-    def __init__(self, widths: tuple[int, ...] = PRESETS["default"].widths, dropout: float = 0.05,
+    def __init__(self, widths: tuple[int, ...] = PRESETS["default"].widths, dropout: float = 0.02,
                  in_channels: int = 1, num_classes: int = 10, padding: tuple[int, ...] = PRESETS["default"].padding,
                  separable: tuple[int, ...] = PRESETS["default"].separable,
                  activation: str = "relu", bn_first: int = 0):
@@ -160,7 +160,7 @@ class Net(nn.Module):
         self.head = nn.Conv2d(c6, num_classes, 1, bias=False)
 
     @classmethod
-    def from_arch(cls, arch: Arch, dropout: float = 0.05, in_channels: int = 1, num_classes: int = 10) -> Net:
+    def from_arch(cls, arch: Arch, dropout: float = 0.02, in_channels: int = 1, num_classes: int = 10) -> Net:
         return cls(arch.widths, dropout, in_channels, num_classes, arch.padding, arch.separable, arch.activation,
                    arch.bn_first)
 
@@ -169,7 +169,7 @@ class Net(nn.Module):
         return self.head(x).flatten(1)  # (B, num_classes) logits
 
 
-def build_model(name: str = "default", dropout: float = 0.05, in_channels: int = 1,
+def build_model(name: str = "default", dropout: float = 0.02, in_channels: int = 1,
                 num_classes: int = 10) -> Net:
     """A `Net` with the shape of a named preset."""
     if name not in PRESETS:

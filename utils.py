@@ -42,10 +42,10 @@ class Config:
     weight_decay: float = 0.0
     adam_beta1: float = 0.9           # Adam's decay of its running mean of gradients (torch's default)
     adam_beta2: float = 0.99          # of its mean of squared gradients (torch's 0.999 until issue 14's round 28)
-    dropout: float = 0.05
-    rotation: float = 7.0             # max random rotation, degrees, drawn per training image
+    dropout: float = 0.02             # channel dropout after every 3x3 block (0.05 until issue 14's round 36)
+    rotation: float = 10.0            # max random rotation, degrees, drawn per training image (7 until round 36)
     shift: float = 1.0                # max random shift, pixels, drawn per training image and axis
-    scale: float = 0.0                # max random resize, a fraction: 0.1 draws sizes from 0.9 to 1.1; 0: off
+    scale: float = 0.1                # max random resize, a fraction: sizes from 0.9 to 1.1 (0, off, until round 36)
     elastic: float = 0.0              # smooth random distortion, RMS pixels per axis (see elastic_field); 0: off
     no_aug_epochs: int = 0            # the last this many epochs train on un-augmented images; 0: none
     val_size: int = 5000              # training images held out for ReduceLROnPlateau; 0: it watches clean_size

@@ -58,7 +58,7 @@ def test_a_finished_seed_of_other_settings_is_named_and_kept(tmp_path, data_dir)
     (tmp_path / "seed-1.pt").unlink()  # as in a fresh clone: results folders keep the JSONs, not the checkpoints
     r = py(*args, "--rotation", 3, "--adam-beta2", 0.999)
     assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
-    assert ("seed-1.json is a run with other settings (adam_beta2 0.99 there, 0.999 now, rotation 7.0 there, 3.0 now); "
+    assert ("seed-1.json is a run with other settings (adam_beta2 0.99 there, 0.999 now, rotation 10.0 there, 3.0 now); "
             "pass its settings as options") in r.stderr
     assert (tmp_path / "seed-1.json").read_text() == before
     (tmp_path / "seed-1.json").write_text(before[:100])  # cut short (a full disk, a copy that broke off)
@@ -88,12 +88,13 @@ def test_a_seed_finished_before_a_field_was_added_is_still_done_and_resumable(tm
     # every seed), and for a resize or un-augmented last epochs it is not.
     import bench
     import utils
-    cfg = utils.Config()
+    cfg = utils.Config(scale=0.0)  # a resize was off until it became the default, so such a record ran without one
     old = {k: v for k, v in cfg.to_dict().items() if k not in ("scale", "no_aug_epochs")}
     assert utils.config_changes(old, cfg) == []
-    assert utils.config_changes(old, utils.Config(scale=0.1)) == ["scale"]
-    assert utils.config_changes(old, utils.Config(no_aug_epochs=3)) == ["no_aug_epochs"]
-    assert utils.config_changes(old, utils.Config(rotation=10.0)) == ["rotation"]
+    assert utils.config_changes(old, utils.Config()) == ["scale"]  # today's default resizes: not the same run
+    assert utils.config_changes(old, dataclasses.replace(cfg, scale=0.1)) == ["scale"]
+    assert utils.config_changes(old, dataclasses.replace(cfg, no_aug_epochs=3)) == ["no_aug_epochs"]
+    assert utils.config_changes(old, dataclasses.replace(cfg, rotation=5.0)) == ["rotation"]
     no_elastic = {k: v for k, v in cfg.to_dict().items() if k != "elastic"}
     assert utils.config_changes(no_elastic, cfg) == []
     assert utils.config_changes(no_elastic, utils.Config(elastic=1.0)) == ["elastic"]
@@ -106,8 +107,8 @@ def test_a_seed_finished_before_a_field_was_added_is_still_done_and_resumable(tm
     rec = {"config": old, "epochs": [{"test_acc": 99.5}] * cfg.epochs}
     path.write_text(json.dumps(rec))
     assert bench.done(path, cfg) == rec
-    assert bench.done(path, utils.Config(scale=0.1)) is None
-    assert bench.done(path, utils.Config(epochs=cfg.epochs + 1)) is None
+    assert bench.done(path, utils.Config()) is None
+    assert bench.done(path, dataclasses.replace(cfg, epochs=cfg.epochs + 1)) is None
     path.write_text(json.dumps({"epochs": rec["epochs"]}))  # no config at all: not the same run
     assert bench.done(path, cfg) is None
 
