@@ -6,6 +6,7 @@
 Each is table.py's FOLDER[:COLUMN][+FOLDER...] of bench.py's seed-N.json. For a fresh block, whose seeds the
 baseline never ran (paired.py compares seeds both ran, which is tighter when there are any).
 """
+import argparse
 import statistics
 import sys
 
@@ -30,6 +31,8 @@ def main(base_spec: str, cand_spec: str) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
-        sys.exit(__doc__.strip().splitlines()[3].strip().join(["usage: ", ""]))
-    main(*sys.argv[1:])
+    p = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    p.add_argument("baseline", help="FOLDER[:COLUMN][+FOLDER...] of seed-N.json: the runs compared against")
+    p.add_argument("candidate", help="the same, for the block judged")
+    args = p.parse_args()
+    main(args.baseline, args.candidate)
