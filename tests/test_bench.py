@@ -97,7 +97,7 @@ def test_a_seed_finished_before_a_field_was_added_is_still_done_and_resumable(tm
     assert utils.config_changes(old, dataclasses.replace(cfg, rotation=5.0)) == ["rotation"]
     no_elastic = {k: v for k, v in cfg.to_dict().items() if k != "elastic"}
     assert utils.config_changes(no_elastic, cfg) == []
-    assert utils.config_changes(no_elastic, utils.Config(elastic=1.0)) == ["elastic"]
+    assert utils.config_changes(no_elastic, dataclasses.replace(cfg, elastic=1.0)) == ["elastic"]
     # a run saved before Adam's betas were fields ran with torch's, so it resumes under those only
     torchs = utils.Config(adam_beta1=0.9, adam_beta2=0.999)
     saved = {k: v for k, v in torchs.to_dict().items() if not k.startswith("adam_beta")}
