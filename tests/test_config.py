@@ -1,10 +1,11 @@
+import json
 import subprocess
 import sys
 
 import pytest
 
 from conftest import ROOT
-from utils import Config, pick_device
+from utils import Config, config_changes, pick_device
 
 BAD = [
     ("epochs", 0), ("epochs", -3), ("epochs", 1.5), ("batch_size", 0), ("lr", 0.0), ("lr", float("nan")),
@@ -48,13 +49,10 @@ def test_defaults_are_valid_and_round_trip():
 def test_the_default_is_the_recipe_of_the_fresh_block_the_readme_leads_with():
     # The README's headline is this folder's result: a default changed without a new fresh block would turn it
     # into a claim about another recipe. Every run there differs from Config() in its seed alone.
-    import json
-
-    import utils
     folder = "results/every-seed/fresh-461-480-dra-amd"
     records = [json.loads(p.read_text()) for p in sorted((ROOT / folder).glob("seed-*.json"))]
     assert [r["config"]["seed"] for r in records] == list(range(461, 481))
-    assert all(utils.config_changes(r["config"], Config(seed=r["config"]["seed"])) == [] for r in records)
+    assert all(config_changes(r["config"], Config(seed=r["config"]["seed"])) == [] for r in records)
     assert folder in (ROOT / "README.md").read_text().split("\n## ")[0]
 
 
