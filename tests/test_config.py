@@ -1,3 +1,4 @@
+import inspect
 import json
 import subprocess
 import sys
@@ -5,6 +6,7 @@ import sys
 import pytest
 
 from conftest import ROOT
+from model import Net, build_model
 from utils import Config, config_changes, pick_device
 
 BAD = [
@@ -54,6 +56,13 @@ def test_the_default_is_the_recipe_of_the_fresh_block_the_readme_leads_with():
     assert [r["config"]["seed"] for r in records] == list(range(461, 481))
     assert all(config_changes(r["config"], Config(seed=r["config"]["seed"])) == [] for r in records)
     assert folder in (ROOT / "README.md").read_text().split("\n## ")[0]
+
+
+def test_the_network_dropout_default_is_the_config_default():
+    # model.py keeps its own default so that it imports nothing of ours; a network built without a Config
+    # (`build_model()`) must still be the default network, so the two defaults may not drift apart.
+    defaults = [inspect.signature(f).parameters["dropout"].default for f in (Net, Net.from_arch, build_model)]
+    assert defaults == [Config().dropout] * 3
 
 
 def test_device_choice():
