@@ -499,3 +499,4 @@ def test_the_screens_table_names_each_candidate_by_its_options_and_counts_stoppe
     assert screens.options(same, b_settings) == "(the baseline)"
     sd, se = screens.paired_noise([[0.1, -0.1], [0.3, 0.1, 0.2], [5.0]])  # one seed: no spread to take
     assert sd == pytest.approx(((0.01 + 0.01 + 0.01 + 0.01 + 0.0) / 3) ** 0.5) and se == pytest.approx(sd / 10 ** 0.5)
+    assert screens.paired_noise([[5.0], []]) is None  # only screens stopped before two paired seeds: no spread

@@ -47,11 +47,14 @@ def stopped_misses(folder: Path, last: int = 3) -> list[str]:
     return out
 
 
-def paired_noise(diffs: list[list[float]], n: int = 10) -> tuple[float, float]:
+def paired_noise(diffs: list[list[float]], n: int = 10) -> tuple[float, float] | None:
     """The spread of a seed's final-accuracy difference around its screen's mean (pooled over screens, each
-    screen's mean taken out), and so the standard error of a mean over n paired seeds."""
+    screen's mean taken out), and so the standard error of a mean over n paired seeds; None when no screen
+    finished two paired seeds (a screen stopped at its first seed, say), since then there is no spread to take."""
     dev = [d - statistics.mean(ds) for ds in diffs if len(ds) > 1 for d in ds]
     dof = sum(len(ds) - 1 for ds in diffs if len(ds) > 1)
+    if not dof:
+        return None
     sd = (sum(x * x for x in dev) / dof) ** 0.5
     return sd, sd / n ** 0.5
 
@@ -86,6 +89,9 @@ if __name__ == "__main__":
         cand = finals(str(folder))
         print(row(base, cand, folder, baseline))
         diffs.append([cand[s][0] - base[s][0] for s in sorted(base.keys() & cand.keys())])
-    sd, se = paired_noise(diffs)
-    print(f"\nA seed's final-accuracy difference spreads by {sd:.3f} around its screen's mean (pooled), so a mean over "
-          f"10 paired seeds is good to about {se:.3f} (one standard error).")
+    noise = paired_noise(diffs)
+    if noise is None:
+        print("\nNo screen here finished two seeds paired with the baseline, so there is no spread to report.")
+    else:
+        print(f"\nA seed's final-accuracy difference spreads by {noise[0]:.3f} around its screen's mean (pooled), so a "
+              f"mean over 10 paired seeds is good to about {noise[1]:.3f} (one standard error).")
