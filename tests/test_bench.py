@@ -317,6 +317,20 @@ def test_the_screen_watcher_stops_a_candidate_that_can_no_longer_reach_its_mean_
     assert "c: misses {}, finals [99.4, 99.45] cannot reach a mean of 99.56, stopping" in said and "watcher done" in said
 
 
+def test_the_screen_watchers_deadline_is_its_next_occurrence_past_midnight_too(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "experiments" / "every-seed"))
+    import watch
+    day = 86400 * 20_000  # a midnight UTC, in epoch seconds
+    at = lambda h, m: day + h * 3600 + m * 60  # noqa: E731
+    assert watch.seconds_until("00:30", at(23, 16)) == 74 * 60  # round 40's rerun: read as past, it stopped at once
+    assert watch.seconds_until("23:50", at(23, 16)) == 34 * 60
+    assert watch.seconds_until("24:00", at(23, 16)) == 44 * 60
+    assert watch.seconds_until("23:16", at(23, 16)) == 86400  # the same minute: a day away, not now
+    for bad in ("0:30", "25:00", "12:60", "24:01", "noon"):
+        with pytest.raises(ValueError, match="not HH:MM"):
+            watch.seconds_until(bad, at(0, 0))
+
+
 def test_the_paired_comparison_counts_only_seeds_both_finished(tmp_path, monkeypatch, capsys):
     monkeypatch.syspath_prepend(str(ROOT / "experiments" / "every-seed"))
     import paired

@@ -85,6 +85,17 @@ def stop(pidfile: Path, out: Path, say, record: bool = True) -> None:
             say(f"wrote {out / name}")
 
 
+def seconds_until(hhmm: str, now: float) -> float:
+    """Seconds from `now` (epoch seconds) to the next HH:MM UTC, within a day: a deadline of 00:30 set at 23:16
+    is 74 minutes away (compared as strings, as it was until round 40, it read as past and stopped the screen
+    at once). 24:00 is the coming midnight."""
+    m = re.fullmatch(r"(\d\d):(\d\d)", hhmm)
+    if not m or int(m[1]) > 24 or int(m[2]) > 59 or (int(m[1]) == 24 and int(m[2])):
+        raise ValueError(f"deadline {hhmm!r} is not HH:MM (UTC, 00:00 to 24:00)")
+    target = int(m[1]) * 3600 + int(m[2]) * 60
+    return (target - now % 86400) % 86400 or 86400.0
+
+
 def misses_allowed(text: str) -> float:
     """The last field of a --watch: a count, or `any` (never stopped on misses)."""
     if text == "any":
@@ -100,7 +111,8 @@ def main() -> None:
     p.add_argument("--next", help="bench.py command for the freed cores, without --jobs (default: none)")
     p.add_argument("--next-log", help="its log (needed with --next)")
     p.add_argument("--next-allow", type=int, default=0, help="misses allowed before --next is stopped")
-    p.add_argument("--deadline", default="24:00", help="HH:MM UTC: stop everything (default: none)")
+    p.add_argument("--deadline", help="HH:MM UTC, its next occurrence (past midnight too): stop everything "
+                                        "(default: none)")
     p.add_argument("--log-file", required=True)
     p.add_argument("--bar", type=float, default=TARGET,
                    help=f"an epoch of the last three under this accuracy, %%, is a miss (default {TARGET})")
@@ -116,6 +128,10 @@ def main() -> None:
         p.error("--freed hands cores to --next: give --next")
     if not args.watch:
         p.error("nothing to watch: give at least one --watch")
+    try:
+        stop_at = time.time() + seconds_until(args.deadline, time.time()) if args.deadline else float("inf")
+    except ValueError as e:
+        p.error(str(e))
 
     def say(msg: str) -> None:
         with open(args.log_file, "a") as f:
@@ -156,7 +172,7 @@ def main() -> None:
                     say(f"starting next with --jobs {freed}")
                     start(shlex.split(args.next) + ["--jobs", str(freed)], nxt_log, nxt_pid)
                     running["next"] = (nxt_log, nxt_pid, nxt_out, args.next_allow)
-        if time.strftime("%H:%M", time.gmtime()) >= args.deadline:
+        if time.time() >= stop_at:
             for name, (log, pid, out, allowed) in running.items():
                 say(f"deadline: stopping {name}")
                 stop(pid, out, say)
