@@ -511,6 +511,7 @@ def test_the_screens_table_names_each_candidate_by_its_options_and_counts_stoppe
     write(same, "seed-1.json", 1, [99.5] * 3, adam_beta2=0.999)
     assert screens.options(beta, b_settings) == "--adam-beta2 0.99"
     assert screens.options(same, b_settings) == "(the baseline)"
-    sd, se = screens.paired_noise([[0.1, -0.1], [0.3, 0.1, 0.2], [5.0]])  # one seed: no spread to take
+    sd, se, dof = screens.paired_noise([[0.1, -0.1], [0.3, 0.1, 0.2], [5.0]])  # one seed: no spread to take
     assert sd == pytest.approx(((0.01 + 0.01 + 0.01 + 0.01 + 0.0) / 3) ** 0.5) and se == pytest.approx(sd / 10 ** 0.5)
+    assert dof == 3  # 1 from the first screen, 2 from the second, none from the third
     assert screens.paired_noise([[5.0], []]) is None  # only screens stopped before two paired seeds: no spread

@@ -8,7 +8,7 @@ predates counts as the value it ran with, utils.ADDED_LATER), so a screen keeps 
 candidate: the seeds it finished, how many held, its misses (a finished seed whose last three epochs dip under
 99.40%, or a seed its watcher stopped once an epoch from 13 on had), and its mean final accuracy and mean of
 each seed's lowest epoch of the last three minus the default's on the same finished seeds (paired.py's figures);
-then how far a mean over ten paired seeds moves by chance.
+then how far a mean over ten paired seeds moves by chance, and on how many degrees of freedom that rests.
 """
 import argparse
 import dataclasses
@@ -47,16 +47,17 @@ def stopped_misses(folder: Path, last: int = 3) -> list[str]:
     return out
 
 
-def paired_noise(diffs: list[list[float]], n: int = 10) -> tuple[float, float] | None:
+def paired_noise(diffs: list[list[float]], n: int = 10) -> tuple[float, float, int] | None:
     """The spread of a seed's final-accuracy difference around its screen's mean (pooled over screens, each
-    screen's mean taken out), and so the standard error of a mean over n paired seeds; None when no screen
-    finished two paired seeds (a screen stopped at its first seed, say), since then there is no spread to take."""
+    screen's mean taken out), the standard error of a mean over n paired seeds, and the degrees of freedom the
+    spread rests on (a few say little); None when no screen finished two paired seeds (a screen stopped at its
+    first seed, say), since then there is no spread to take."""
     dev = [d - statistics.mean(ds) for ds in diffs if len(ds) > 1 for d in ds]
     dof = sum(len(ds) - 1 for ds in diffs if len(ds) > 1)
     if not dof:
         return None
     sd = (sum(x * x for x in dev) / dof) ** 0.5
-    return sd, sd / n ** 0.5
+    return sd, sd / n ** 0.5, dof
 
 
 def row(base: dict, cand: dict, folder: Path, baseline: dict) -> str:
@@ -94,4 +95,5 @@ if __name__ == "__main__":
         print("\nNo screen here finished two seeds paired with the baseline, so there is no spread to report.")
     else:
         print(f"\nA seed's final-accuracy difference spreads by {noise[0]:.3f} around its screen's mean (pooled), so a "
-              f"mean over 10 paired seeds is good to about {noise[1]:.3f} (one standard error).")
+              f"mean over 10 paired seeds is good to about {noise[1]:.3f} (one standard error); from {noise[2]} "
+              f"degree{'s' if noise[2] != 1 else ''} of freedom{', too few to lean on' if noise[2] < 10 else ''}.")
