@@ -33,6 +33,28 @@ def test_separable_blocks_count_and_order():
     assert build_model("small-full").arch.separable == build_model("tiny-full").arch.separable == (0, 0, 0, 0, 0, 0)
 
 
+def test_grouped_separable_blocks_count_shuffle_and_mix():
+    # separable=2: the 1x1 in two groups (c_in*c_out/2 weights), then a channel shuffle. By hand for widths
+    # (2, 4, 4, 4, 4, 4, 4), blocks 4 to 6 grouped: each 9*4 + 4*4/2 + BN 2*4 = 52; blocks 1-3 as above
+    by_hand = (18 + 4) + (72 + 8) + (144 + 8) + 16 + 52 * 3 + 40
+    model = Net((2, 4, 4, 4, 4, 4, 4), separable=(0, 0, 0, 2, 2, 2)).eval()
+    assert count_parameters(model) == by_hand
+    fourth = model.features[5]
+    assert [type(m) for m in fourth] == [nn.Conv2d, nn.Conv2d, nn.ChannelShuffle, nn.ReLU, nn.BatchNorm2d, nn.Dropout2d]
+    assert fourth[1].groups == 2 and fourth[1].kernel_size == (1, 1)
+    # Without the shuffle, a channel entering block 4 would reach only its own group's half of block 5's outputs;
+    # with it, every one of them.
+    two = model.features[5:7]
+    x = torch.randn(1, 4, 9, 9)
+    for c in range(4):
+        y = x.clone()
+        y[:, c] += 1.0
+        assert ((two(y) - two(x)).abs().sum((0, 2, 3)) > 0).all(), c
+    with pytest.raises(ValueError, match="divisible by 3"):
+        Net((8, 12, 14, 16, 32, 40, 48), separable=(0, 0, 0, 1, 3, 1))
+    assert count_parameters(build_model("wide-grouped")) < 8000
+
+
 def test_separable_only_after_the_pool():
     model = build_model("late-sep")
     blocks = [m for m in model.features if isinstance(m, nn.Sequential)]
