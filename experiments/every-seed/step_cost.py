@@ -4,18 +4,21 @@ For choosing a cheaper candidate before screening it: real augmented batches of 
 layouts measured in turn, three rounds, so that the machine's drift shows as spread. Not the speed
 limit's measure (that is a full `train.py` run alone).
 Run from the repository root:
-    PYTHONPATH=. python experiments/every-seed/step_cost.py 8,12,14,8,12,16,16:000000 8,12,14,16,32,40,48:000111
-A layout may add the blocks' activation (model.ACTIVATIONS) and 1 for BatchNorm before it:
+    python experiments/every-seed/step_cost.py 8,12,14,8,12,16,16:000000 8,12,14,16,32,40,48:000111
+A separable flag k > 1 puts that block's 1x1 in k groups (model.conv_block). A layout may add the blocks' activation (model.ACTIVATIONS) and 1 for BatchNorm before it:
     8,12,14,16,32,40,48:000111:gelu  8,12,14,16,32,40,48:000111:relu:1
 """
+import argparse
 import sys
 import time
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-import utils
-from model import Net, count_parameters
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository, for utils and model
+import utils  # noqa: E402
+from model import Net, count_parameters  # noqa: E402
 
 
 def train_steps(model, run, opt, data, generator, a: int, b: int) -> None:
@@ -56,4 +59,6 @@ def main(layouts: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("layouts", nargs="+", help="WIDTHS:SEPARABLE[:ACTIVATION[:BN_FIRST]], e.g. 8,12,14,16,32,40,48:000111")
+    main(p.parse_args().layouts)
