@@ -432,6 +432,14 @@ def test_checkpoint_for_another_network_or_dataset_says_what_differs(data_dir, s
     utils.save_checkpoint(ckpt, build_model("leaky"), small_cfg(data_dir), small_data, {"epochs": []})
     with pytest.raises(ValueError, match=r"activation 'leaky-relu' in the checkpoint, 'relu' here.*preset 'leaky'"):
         utils.check_compatible(utils.load_checkpoint(ckpt), build_model("default"))
+    # a 1x1 in groups (separable=k) is recorded, restored and told apart from a whole 1x1 of the same widths
+    utils.save_checkpoint(ckpt, build_model("wide-grouped"), small_cfg(data_dir), small_data, {"epochs": []})
+    state = utils.load_checkpoint(ckpt)
+    assert utils.saved_arch(state) == PRESETS["wide-grouped"]
+    utils.check_compatible(state, build_model("wide-grouped"))
+    with pytest.raises(ValueError, match=r"separable \[0, 0, 0, 2, 3, 3\] in the checkpoint, \[0, 0, 0, 1, 1, 1\] here.*"
+                                         r"preset 'wide-grouped'"):
+        utils.check_compatible(state, Net(PRESETS["wide-grouped"].widths, separable=(0, 0, 0, 1, 1, 1)))
 
 
 def test_predict_from_tensors_and_files(data_dir, small_data, tmp_path):
