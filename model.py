@@ -81,7 +81,8 @@ PRESETS: dict[str, Arch] = {
     "hardswish": replace(_LATE_SEP, activation="hardswish"),
     "bn-first-hardswish": replace(_LATE_SEP, activation="hardswish", bn_first=1),
     # The widths of late-x1.5 (below) after the pool, 48, 60 and 72, for 7,720 parameters: their 1x1s in 2, 3 and
-    # 3 groups, each followed by a channel shuffle (see conv_block; issue 14's round 47).
+    # 3 groups, each followed by a channel shuffle (see conv_block). Not screened: its step cost 1.48 to 1.90 times
+    # the first default's (issue 14's rounds 47 and 48).
     "wide-grouped": replace(_LATE_SEP, widths=(8, 12, 14, 16, 48, 60, 72), separable=(0, 0, 0, 2, 3, 3)),
     # The default's widths times 1.5: 16,680 parameters, over the 8,000 limit on purpose. Not a candidate: it
     # measures whether the parameter budget is what holds the default's level down (issue 14's round 43).
@@ -105,7 +106,8 @@ def conv_block(c_in: int, c_out: int, dropout: float, padding: int = 0, separabl
     budget buys two to three times the channels (issue 17). separable=k > 1 splits that 1x1 into k groups
     (c_in*c_out/k weights) and shuffles the channels after it, so that the next block's groups each see
     every group of this one (ShuffleNet's channel shuffle): after the pool, where most of the parameters are,
-    the same budget buys wider blocks again (issue 14's round 47).
+    the same budget buys wider blocks. It costs time instead: on a 2-core CPU such layouts made a compiled step
+    1.5 to 1.9 times the first default's, over the speed limit (issue 14's rounds 47 and 48, RESULTS.md).
 
     activation: ReLU's replacement (ACTIVATIONS); bn_first: BatchNorm before the activation instead of after.
     """

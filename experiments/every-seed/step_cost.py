@@ -5,7 +5,8 @@ layouts measured in turn, three rounds, so that the machine's drift shows as spr
 limit's measure (that is a full `train.py` run alone).
 Run from the repository root:
     python experiments/every-seed/step_cost.py 8,12,14,8,12,16,16:000000 8,12,14,16,32,40,48:000111
-A separable flag k > 1 puts that block's 1x1 in k groups (model.conv_block). A layout may add the blocks' activation (model.ACTIVATIONS) and 1 for BatchNorm before it:
+A separable flag k > 1 puts that block's 1x1 in k groups (model.conv_block). A layout may add the blocks'
+activation (model.ACTIVATIONS) and 1 for BatchNorm before it:
     8,12,14,16,32,40,48:000111:gelu  8,12,14,16,32,40,48:000111:relu:1
 """
 import argparse
