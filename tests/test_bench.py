@@ -355,6 +355,18 @@ def test_the_paired_comparison_counts_only_seeds_both_finished(tmp_path, monkeyp
         paired.main(str(base), str(tmp_path / "empty"))
 
 
+def test_the_paired_comparison_says_how_closely_a_seeds_two_finals_follow_each_other(tmp_path, monkeypatch, capsys):
+    monkeypatch.syspath_prepend(str(ROOT / "experiments" / "every-seed"))
+    import paired
+    base = runs_folder(tmp_path / "base", {1: [99.40], 2: [99.50], 3: [99.60]})
+    paired.main(base, runs_folder(tmp_path / "same", {1: [99.45], 2: [99.55], 3: [99.65]}))  # shifted: the same order
+    assert "a seed's two finals correlate 1.00" in capsys.readouterr().out
+    paired.main(base, runs_folder(tmp_path / "reversed", {1: [99.60], 2: [99.50], 3: [99.40]}))
+    assert "a seed's two finals correlate -1.00" in capsys.readouterr().out
+    paired.main(base, runs_folder(tmp_path / "flat", {1: [99.5], 2: [99.5], 3: [99.5]}))  # no spread: no figure
+    assert "correlate" not in capsys.readouterr().out
+
+
 def runs_folder(out, runs: dict) -> str:
     """A folder of bench.py-like seed-N.json files, {seed: test accuracy per epoch}; its path as a string."""
     out.mkdir()
