@@ -72,14 +72,14 @@ def main(base_dir: str, cand_dir: str) -> None:
     def column(runs: dict, i: int) -> list:
         return [runs[s][i] for s in seeds]
 
-    mean = statistics.mean
-    print(f"\nseeds {', '.join(map(str, seeds))}: mean final {versus(column(cand, 0), column(base, 0))}; training accuracy "
+    mean, base_final, cand_final = statistics.mean, column(base, 0), column(cand, 0)
+    print(f"\nseeds {', '.join(map(str, seeds))}: mean final {versus(cand_final, base_final)}; training accuracy "
           f"under augmentation at the last epoch {mean(column(cand, 1)):.2f} against {mean(column(base, 1)):.2f}")
     print(f"each seed's lowest of its last three epochs: mean {versus(column(cand, 2), column(base, 2))}")
     # How much the seed fixes where a run ends: near 1, the two folders' runs of a seed are nearly the same run (the
     # same machine kind and precision); near 0, each is a new draw (round 50: a run on another CPU, 0.30).
-    if len(seeds) > 2 and len(set(column(base, 0))) > 1 and len(set(column(cand, 0))) > 1:
-        print(f"a seed's two finals correlate {statistics.correlation(column(base, 0), column(cand, 0)):.2f}")
+    if len(seeds) > 2 and len(set(base_final)) > 1 and len(set(cand_final)) > 1:
+        print(f"a seed's two finals correlate {statistics.correlation(base_final, cand_final):.2f}")
 
 
 if __name__ == "__main__":
