@@ -6,6 +6,8 @@
 #   SEEDS="$(seq 401 440)" JOBS=16 bash experiments/every-seed/cuda_seeds.sh 480
 # Each model's runs go to results/every-seed/$PREFIX-$model (PREFIX: cuda-r24 unless set); pick a PREFIX no
 # earlier call used, or bench.py takes the earlier runs there as done. cuda_round12.sh is round 12's call.
+# Round 51 (one H200) ran it twice: SEEDS="$(seq 401 440)" PREFIX=cuda-r51 ... 540, then
+# SEEDS="$(seq 601 640)" PREFIX=cuda-r51b ... 380, both JOBS=16 (RESULTS.md, round 51).
 set -u
 deadline=${1:-480}
 out=${OUT:-/tmp/cuda-seeds-out}
