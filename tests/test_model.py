@@ -14,7 +14,7 @@ def test_output_shape_and_finite(name):
 
 
 def test_parameter_budgets():
-    assert count_parameters(build_model("default")) < 8000
+    assert count_parameters(build_model("default")) < 8000 and count_parameters(build_model("narrow-early")) < 8000
     assert count_parameters(build_model("small")) <= 5000 and count_parameters(build_model("small-full")) <= 5000
     assert count_parameters(build_model("tiny")) <= 3700 and count_parameters(build_model("tiny-full")) <= 3700
 
