@@ -358,15 +358,35 @@ def train_epoch(model: nn.Module, data: Data, optimizer, cfg: Config, generator:
     return {"loss": total_loss / seen, "acc": 100 * correct / seen}
 
 
+def view(x: torch.Tensor, degrees: float, dx: float, dy: float) -> torch.Tensor:
+    """x (B, 1, H, W) in [0, 1] rotated by `degrees` and moved by dx, dy pixels (bilinear, zeros outside):
+    one fixed view of every image, for averaging predictions over views (predict_logits)."""
+    if not (degrees or dx or dy):
+        return x
+    b, _, h, w = x.shape
+    a = math.radians(degrees)
+    theta = torch.tensor([[math.cos(a), -math.sin(a), -2 * dx / w], [math.sin(a), math.cos(a), -2 * dy / h]],
+                         dtype=x.dtype, device=x.device).expand(b, 2, 3)
+    return F.grid_sample(x, F.affine_grid(theta, list(x.shape), align_corners=False), mode="bilinear",
+                         padding_mode="zeros", align_corners=False)
+
+
 @torch.no_grad()
 def predict_logits(model: nn.Module, x: torch.Tensor, mean: float, std: float, batch_size: int = 500,
-                   precision: str = "fp32"):
-    """Float32 logits (N, classes) for uint8 images (N, H, W), in eval mode, batch by batch."""
+                   precision: str = "fp32", views=None):
+    """Float32 logits (N, classes) for uint8 images (N, H, W), in eval mode, batch by batch. With `views`, a
+    list of (degrees, dx, dy) for view(), the mean of the logits over those views of each image."""
     model.eval()
     device = next(model.parameters()).device
+
+    def logits(xb):
+        if not views:
+            return model(normalize(xb, mean, std)).float()
+        xb = xb.unsqueeze(1).float().div_(255)
+        return torch.stack([model(normalize(view(xb, *v), mean, std)).float() for v in views]).mean(0)
+
     with autocast(device, precision):
-        return torch.cat([model(normalize(x[i:i + batch_size].to(device), mean, std)).float()
-                          for i in range(0, len(x), batch_size)])
+        return torch.cat([logits(x[i:i + batch_size].to(device)) for i in range(0, len(x), batch_size)])
 
 
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, mean: float, std: float,
