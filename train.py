@@ -47,6 +47,8 @@ HELP = {
     "label_smoothing": "label smoothing of the training loss, in [0, 1); the LR scheduler then watches the KL divergence to the smoothed targets",
     "ema": "per-step decay of an exponential moving average of the weights, which is evaluated and saved "
            "(0: off; needs --bn-recalibrate on)",
+    "tta": "average each test prediction over fixed views of the image (utils.VIEWS; off: the image alone); "
+           "training is unchanged",
     "plateau_factor": "ReduceLROnPlateau: factor the LR is multiplied by on a plateau",
     "plateau_patience": "ReduceLROnPlateau: epochs without progress before the LR drops",
     "plateau_threshold": "ReduceLROnPlateau: relative improvement that counts as progress",
@@ -124,7 +126,8 @@ def main(argv=None) -> int:
     matplotlib.use("Agg")
     model = build_model(cfg.model, cfg.dropout, num_classes=len(data.classes))
     model.load_state_dict(state["model"])
-    test = utils.evaluate(model, data.test_x, data.test_y, data.mean, data.std, precision=history["precision"])
+    test = utils.evaluate(model, data.test_x, data.test_y, data.mean, data.std, precision=history["precision"],
+                          views=utils.VIEWS[cfg.tta])
     cm = plots.confusion_matrix(data.test_y, test["pred"], len(data.classes))
     utils.save_json({"classes": data.classes, "matrix": cm.tolist(),
                      "per_class_acc": plots.per_class_accuracy(cm)}, out / "confusion.json")

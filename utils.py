@@ -31,6 +31,11 @@ from model import PRESETS, Arch, Net, build_model, count_parameters
 # ----------------------------------------------------------------------------------------------
 # Configuration
 
+# Fixed views of each image, (degrees, dx pixels, dy pixels) for view(), whose logits are averaged at prediction
+# time (Config.tta; issue 14's round 54 chose the set). Each set starts with the image itself, so a run also
+# reports the plain prediction of the same weights at no extra cost.
+VIEWS = {"off": None, "PLACEHOLDER": [(0, 0, 0), (0, 1, 0), (0, -1, 0)]}
+
 @dataclass
 class Config:
     """Every hyperparameter of a run, in one place. Invalid values raise ValueError naming the field."""
@@ -53,6 +58,7 @@ class Config:
     bn_recalibrate: str = "on"        # on: recompute BatchNorm statistics on the clean images, dropout off
     label_smoothing: float = 0.0      # of the training loss; reported losses stay plain, the scheduler watches KL (fit)
     ema: float = 0.0                  # per-step decay of an average of the weights (0.999, say), reported and saved; 0: off
+    tta: str = "off"                  # predictions averaged over the fixed views VIEWS[tta] of each image; off: one view
     plateau_factor: float = 0.5
     plateau_patience: int = 0
     plateau_threshold: float = 0.02   # relative improvement of the val loss that counts as progress
@@ -106,6 +112,8 @@ class Config:
             bad("bn_recalibrate", "must be on or off")
         if not is_num(self.ema) or not 0 <= self.ema < 1:
             bad("ema", "must be in [0, 1) (0: no averaged weights)")
+        if self.tta not in VIEWS:
+            bad("tta", f"must be one of {sorted(VIEWS)}")
         if self.ema and self.bn_recalibrate != "on":
             bad("ema", "needs bn_recalibrate='on': averaged weights need BatchNorm statistics of their own")
         if self.clean_size == 0 and (self.val_size == 0 or self.bn_recalibrate == "on"):
@@ -141,7 +149,8 @@ class Config:
 # config without the field ran with it (scale: round 19 of issue 14, its draws at 0 are the old ones;
 # no_aug_epochs: round 23; Adam's betas: round 28, torch's defaults; elastic: round 31, drawn after
 # everything else and only when on).
-ADDED_LATER = {"scale": 0.0, "no_aug_epochs": 0, "adam_beta1": 0.9, "adam_beta2": 0.999, "elastic": 0.0}
+ADDED_LATER = {"scale": 0.0, "no_aug_epochs": 0, "adam_beta1": 0.9, "adam_beta2": 0.999, "elastic": 0.0,
+               "tta": "off"}
 
 
 def config_changes(saved: dict, cfg: Config) -> list[str]:
@@ -373,9 +382,10 @@ def view(x: torch.Tensor, degrees: float, dx: float, dy: float) -> torch.Tensor:
 
 @torch.no_grad()
 def predict_logits(model: nn.Module, x: torch.Tensor, mean: float, std: float, batch_size: int = 500,
-                   precision: str = "fp32", views=None):
+                   precision: str = "fp32", views=None, per_view: bool = False):
     """Float32 logits (N, classes) for uint8 images (N, H, W), in eval mode, batch by batch. With `views`, a
-    list of (degrees, dx, dy) for view(), the mean of the logits over those views of each image."""
+    list of (degrees, dx, dy) for view(), the mean of the logits over those views of each image; with
+    per_view, each view's logits instead, (len(views), N, classes)."""
     model.eval()
     device = next(model.parameters()).device
 
@@ -383,23 +393,31 @@ def predict_logits(model: nn.Module, x: torch.Tensor, mean: float, std: float, b
         if not views:
             return model(normalize(xb, mean, std)).float()
         xb = xb.unsqueeze(1).float().div_(255)
-        return torch.stack([model(normalize(view(xb, *v), mean, std)).float() for v in views]).mean(0)
+        each = torch.stack([model(normalize(view(xb, *v), mean, std)).float() for v in views])
+        return each if per_view else each.mean(0)
 
     with autocast(device, precision):
-        return torch.cat([logits(x[i:i + batch_size].to(device)) for i in range(0, len(x), batch_size)])
+        return torch.cat([logits(x[i:i + batch_size].to(device)) for i in range(0, len(x), batch_size)],
+                         dim=1 if views and per_view else 0)
 
 
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, mean: float, std: float,
-             batch_size: int = 500, precision: str = "fp32", label_smoothing: float = 0.0) -> dict:
+             batch_size: int = 500, precision: str = "fp32", label_smoothing: float = 0.0, views=None) -> dict:
     """{'loss', 'acc' (percent), 'correct', 'n', 'pred'} for uint8 images x and labels y; with
     label_smoothing > 0 also 'smoothed_kl': the KL divergence from the smoothed targets the training loss
     aims at to the predictions, which goes to 0 as the network reaches them (the plain loss levels off
-    above 0 instead, since a network trained on smoothed targets is never sure)."""
-    logits = predict_logits(model, x, mean, std, batch_size, precision)
-    pred, y = logits.argmax(1), y.to(logits.device)
+    above 0 instead, since a network trained on smoothed targets is never sure). With `views` (a VIEWS set)
+    the predictions are averaged over them, and 'first_view_acc' is the accuracy of the first view alone."""
+    out = {}
+    logits = predict_logits(model, x, mean, std, batch_size, precision, views, per_view=True)
+    y = y.to(logits.device)
+    if views:
+        out["first_view_acc"] = 100 * int((logits[0].argmax(1) == y).sum()) / len(y)
+        logits = logits.mean(0)
+    pred = logits.argmax(1)
     correct = int((pred == y).sum())
     out = {"loss": F.cross_entropy(logits, y).item(), "acc": 100 * correct / len(y),
-           "correct": correct, "n": len(y), "pred": pred}
+           "correct": correct, "n": len(y), "pred": pred, **out}
     if label_smoothing:
         k = logits.shape[1]
         target = F.one_hot(y, k).float() * (1 - label_smoothing) + label_smoothing / k  # as cross_entropy smooths
@@ -564,7 +582,9 @@ def fit(cfg: Config, model: nn.Module | None = None, data: Data | None = None,
     average of the weights (swa_utils.AveragedModel) follows every step, gets BatchNorm statistics of its
     own the same way, and is what the test accuracy reports and the checkpoint's "model" holds; the
     scheduler still watches the trained weights, so the training is step for step the run without ema
-    (row["raw_test_acc"] reports the trained weights).
+    (row["raw_test_acc"] reports the trained weights). With tta on, the test predictions (and the checkpoint's,
+    in predict) are averaged over the views VIEWS[tta]; row["plain_test_acc"] reports the image alone, and the
+    scheduler's signal stays one view, so training is step for step the run without tta.
 
     With `checkpoint`, a checkpoint is written after every epoch; with `resume`, the run continues from
     it. Ctrl-C stops after the last completed epoch, whose checkpoint is on disk, and returns the history
@@ -636,13 +656,15 @@ def fit(cfg: Config, model: nn.Module | None = None, data: Data | None = None,
                            cfg.label_smoothing) if len(data.val_y) else None
             clean = None if val else evaluate(run, clean_x, clean_y, data.mean, data.std, cfg.eval_batch_size,
                                               precision, cfg.label_smoothing)
-            test = evaluate(run, data.test_x, data.test_y, data.mean, data.std, cfg.eval_batch_size, precision)
+            views = VIEWS[cfg.tta]
+            test = evaluate(run, data.test_x, data.test_y, data.mean, data.std, cfg.eval_batch_size, precision,
+                            views=views)
             raw_test = None
             if ema is not None:
                 recalibrate_bn(ema.module, clean_x, data.mean, data.std, cfg.eval_batch_size, precision)
                 raw_test = test
                 test = evaluate(run_ema, data.test_x, data.test_y, data.mean, data.std, cfg.eval_batch_size,
-                                precision)
+                                precision, views=views)
             # With smoothed targets the plain loss levels off within a few epochs and the rate halves every
             # epoch after (issue 14's first screen, RESULTS.md); the distance to those targets does not.
             signal = val or clean
@@ -651,7 +673,8 @@ def fit(cfg: Config, model: nn.Module | None = None, data: Data | None = None,
                    "val_loss": val["loss"] if val else None, "val_acc": val["acc"] if val else None,
                    "clean_loss": clean["loss"] if clean else None, "clean_acc": clean["acc"] if clean else None,
                    "test_loss": test["loss"], "test_acc": test["acc"],
-                   "raw_test_acc": raw_test["acc"] if raw_test else None, "lr": lr,
+                   "raw_test_acc": raw_test["acc"] if raw_test else None,
+                   "plain_test_acc": test.get("first_view_acc"), "lr": lr,
                    "seconds": time.perf_counter() - start}
             history["epochs"].append(row)
             history["seconds"] = sum(r["seconds"] for r in history["epochs"])
@@ -676,6 +699,8 @@ def fit(cfg: Config, model: nn.Module | None = None, data: Data | None = None,
 def format_epoch(row: dict) -> str:
     val = f"val loss {row['val_loss']:.4f} acc {row['val_acc']:.2f}% | " if row.get("val_loss") is not None else ""
     raw = f" (trained weights {row['raw_test_acc']:.2f}%)" if row.get("raw_test_acc") is not None else ""
+    if row.get("plain_test_acc") is not None:
+        raw += f" (one view {row['plain_test_acc']:.2f}%)"
     if row.get("clean_loss") is not None:
         val = f"clean train loss {row['clean_loss']:.4f} acc {row['clean_acc']:.2f}% | "
     return (f"epoch {row['epoch']:2d} | lr {row['lr']:.2e} | train loss {row['train_loss']:.4f} acc "
@@ -698,8 +723,13 @@ def predict(checkpoint, images, device: str = "cpu") -> tuple[torch.Tensor, torc
 
     images: a uint8 tensor (N, 28, 28) or (N, 1, 28, 28) of 0-255 pixels, a float tensor of the same
     shape in [0, 1], or a list of paths to 28x28 grayscale image files (white digit on black, as MNIST).
+    The probabilities are averaged over the views the run was reported with (its config's tta).
     """
     state = load_checkpoint(checkpoint)
+    tta = {**ADDED_LATER, **(state.get("config") or {})}["tta"]
+    if tta not in VIEWS:
+        raise ValueError(f"{checkpoint} was made with tta={tta!r}, which this version does not know "
+                         f"({sorted(VIEWS)}); use the version of this project that made it")
     x = _as_image_batch(images)
     arch = saved_arch(state)  # not the preset's name: a preset may have changed since the checkpoint was made
     model = Net.from_arch(arch, 0.0, num_classes=len(state["arch"]["classes"]))
@@ -707,7 +737,7 @@ def predict(checkpoint, images, device: str = "cpu") -> tuple[torch.Tensor, torc
     model.load_state_dict(state["model"])
     model.to(device)
     norm = state["normalization"]
-    probs = predict_logits(model, x.to(device), norm["mean"], norm["std"]).softmax(1).cpu()
+    probs = predict_logits(model, x.to(device), norm["mean"], norm["std"], views=VIEWS[tta]).softmax(1).cpu()
     conf, cls = probs.max(1)
     return cls, conf
 

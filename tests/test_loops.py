@@ -232,6 +232,61 @@ def test_averaged_weights_are_reported_saved_and_predicted_and_leave_training_al
     assert torch.equal(utils.predict(tmp_path / "c.pt", small_data.test_x)[0], out["pred"])
 
 
+TTA = next(k for k in utils.VIEWS if k != "off")  # the view set a run may average its predictions over
+
+
+def test_views_move_and_turn_the_image_and_every_set_starts_with_it():
+    x = torch.rand(3, 1, 28, 28)
+    assert utils.view(x, 0, 0, 0) is x
+    right = torch.zeros_like(x)
+    right[..., 1:] = x[..., :-1]  # content one pixel right (dx=1), zeros coming in at the left
+    assert torch.allclose(utils.view(x, 0, 1, 0), right, atol=1e-5)
+    up = torch.zeros_like(x)
+    up[..., :-1, :] = x[..., 1:, :]  # one pixel up (dy=-1)
+    assert torch.allclose(utils.view(x, 0, 0, -1), up, atol=1e-5)
+    assert torch.allclose(utils.view(x, 90, 0, 0), x.rot90(1, (2, 3)), atol=1e-5)
+    assert utils.VIEWS["off"] is None
+    for name, views in utils.VIEWS.items():
+        assert views is None or (views[0] == (0, 0, 0) and len(set(views)) == len(views) > 1), name
+
+
+def test_view_averaged_logits_are_the_mean_of_each_views_logits(small_data):
+    torch.manual_seed(0)
+    model = build_model().eval()
+    x, views = small_data.test_x[:30], utils.VIEWS[TTA]
+    each = utils.predict_logits(model, x, small_data.mean, small_data.std, 7, views=views, per_view=True)
+    assert each.shape == (len(views), 30, 10)
+    one = [utils.predict_logits(model, x, small_data.mean, small_data.std, 7, views=[v]) for v in views]
+    assert torch.allclose(each, torch.stack(one), atol=1e-6)
+    assert torch.equal(each[0], utils.predict_logits(model, x, small_data.mean, small_data.std, 7))
+    assert torch.allclose(utils.predict_logits(model, x, small_data.mean, small_data.std, 7, views=views),
+                          each.mean(0))
+
+
+def test_averaged_views_are_reported_saved_and_predicted_and_leave_training_alone(data_dir, small_data, tmp_path):
+    base = dict(epochs=2, ema=0.0)
+    plain = run(small_cfg(data_dir, **base), small_data)
+    tta = run(small_cfg(data_dir, tta=TTA, **base), small_data, checkpoint=tmp_path / "c.pt")
+    for key in ("lr", "train_loss", "val_loss"):
+        assert [r[key] for r in plain["epochs"]] == [r[key] for r in tta["epochs"]], key
+    assert [r["test_acc"] for r in plain["epochs"]] == [r["plain_test_acc"] for r in tta["epochs"]]
+    assert all(r["plain_test_acc"] is None for r in plain["epochs"])
+    model = build_model()
+    model.load_state_dict(utils.load_checkpoint(tmp_path / "c.pt")["model"])
+    views = utils.VIEWS[TTA]
+    out = utils.evaluate(model, small_data.test_x, small_data.test_y, small_data.mean, small_data.std, views=views)
+    assert out["acc"] == pytest.approx(tta["epochs"][-1]["test_acc"])
+    assert out["first_view_acc"] == pytest.approx(tta["epochs"][-1]["plain_test_acc"])
+    one = utils.evaluate(model, small_data.test_x, small_data.test_y, small_data.mean, small_data.std)
+    assert (one["pred"] != out["pred"]).any(), "the views should change some prediction of a barely trained network"
+    assert torch.equal(utils.predict(tmp_path / "c.pt", small_data.test_x)[0], out["pred"])
+    state = torch.load(tmp_path / "c.pt", weights_only=True)
+    state["config"]["tta"] = "a-later-set"
+    torch.save(state, tmp_path / "later.pt")
+    with pytest.raises(ValueError, match="tta='a-later-set'"):
+        utils.predict(tmp_path / "later.pt", small_data.test_x[:2])
+
+
 def test_label_smoothing_reaches_the_training_loss(data_dir, small_data):
     plain = run(small_cfg(data_dir, epochs=1), small_data)
     smooth = run(small_cfg(data_dir, epochs=1, label_smoothing=0.2), small_data)
@@ -278,8 +333,8 @@ def test_the_last_no_aug_epochs_train_on_unaugmented_images_and_change_nothing_b
     assert late["epochs"][1]["train_loss"] != base["epochs"][1]["train_loss"]
 
 
-@pytest.mark.parametrize("extra", [{}, CLEAN, EMA, {"no_aug_epochs": 2}],
-                         ids=["val-split", "all-images-recalibrated", "averaged", "unaugmented-last-epochs"])
+@pytest.mark.parametrize("extra", [{}, CLEAN, EMA, {"no_aug_epochs": 2}, {"tta": TTA}],
+                         ids=["val-split", "all-images-recalibrated", "averaged", "unaugmented-last-epochs", "views"])
 def test_interrupted_run_resumes_to_the_same_history(data_dir, small_data, tmp_path, monkeypatch, extra):
     cfg = small_cfg(data_dir, epochs=3, **extra)
     if extra.get("val_size") == 0:
