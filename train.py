@@ -47,8 +47,8 @@ HELP = {
     "label_smoothing": "label smoothing of the training loss, in [0, 1); the LR scheduler then watches the KL divergence to the smoothed targets",
     "ema": "per-step decay of an exponential moving average of the weights, which is evaluated and saved "
            "(0: off; needs --bn-recalibrate on)",
-    "tta": "average each test prediction over fixed views of the image (utils.VIEWS; off: the image alone); "
-           "training is unchanged",
+    "tta": "average each test prediction over fixed views of the image: off (the image alone) or rot5-3 (it and "
+           "its rotations by +-5 degrees; utils.VIEWS); training is unchanged",
     "plateau_factor": "ReduceLROnPlateau: factor the LR is multiplied by on a plateau",
     "plateau_patience": "ReduceLROnPlateau: epochs without progress before the LR drops",
     "plateau_threshold": "ReduceLROnPlateau: relative improvement that counts as progress",

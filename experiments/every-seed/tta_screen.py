@@ -90,7 +90,12 @@ def summary(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--summary"]:
-        summary(Path(sys.argv[2]))
-    else:
-        run(Path(sys.argv[1]), [int(s) for s in sys.argv[2:]])
+    import argparse
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("out", help="folder of the per-seed JSONs")
+    p.add_argument("seeds", type=int, nargs="*", help="seeds to train, one after another at one thread")
+    p.add_argument("--summary", action="store_true", help="print the table of the seeds in OUT instead")
+    args = p.parse_args()
+    if args.summary == bool(args.seeds):
+        p.error("give seeds to train, or --summary alone")
+    summary(Path(args.out)) if args.summary else run(Path(args.out), args.seeds)
