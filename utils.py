@@ -311,11 +311,22 @@ def augment(x: torch.Tensor, rotation: float, shift: float, generator: torch.Gen
     # affine_grid works in [-1, 1] coordinates: one pixel is 2 / size.
     tx, ty = u[:, 1] * (2 * shift / w), u[:, 2] * (2 * shift / h)
     theta = torch.stack([torch.stack([cos, -sin, tx], 1), torch.stack([sin, cos, ty], 1)], 1)
-    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    offset = None
     if elastic:
         field = elastic_field(b, h, w, elastic, generator).to(x.device)
         # pixels to grid_sample's [-1, 1] coordinates, (B, H, W, 2) as the grid
-        grid = grid + (field * torch.tensor([2 / w, 2 / h], device=x.device).view(1, 2, 1, 1)).permute(0, 2, 3, 1)
+        offset = (field * torch.tensor([2 / w, 2 / h], device=x.device).view(1, 2, 1, 1)).permute(0, 2, 3, 1)
+    return warp(x, theta, offset)
+
+
+def warp(x: torch.Tensor, theta: torch.Tensor, offset: torch.Tensor | None = None) -> torch.Tensor:
+    """x (B, 1, H, W) resampled through the affine maps theta (B, 2, 3), from output to input coordinates in
+    [-1, 1], moved further by offset (B, H, W, 2) in those coordinates when given; bilinear, with zeros outside
+    (the black background of images in [0, 1]). augment and view both sample through it, so that a fixed view
+    is drawn exactly as training draws its random ones."""
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    if offset is not None:
+        grid = grid + offset
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
 
@@ -379,8 +390,7 @@ def view(x: torch.Tensor, degrees: float, dx: float, dy: float) -> torch.Tensor:
     a = math.radians(degrees)
     theta = torch.tensor([[math.cos(a), -math.sin(a), -2 * dx / w], [math.sin(a), math.cos(a), -2 * dy / h]],
                          dtype=x.dtype, device=x.device).expand(b, 2, 3)
-    return F.grid_sample(x, F.affine_grid(theta, list(x.shape), align_corners=False), mode="bilinear",
-                         padding_mode="zeros", align_corners=False)
+    return warp(x, theta)
 
 
 @torch.no_grad()
@@ -411,16 +421,14 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, mean: float, st
     aims at to the predictions, which goes to 0 as the network reaches them (the plain loss levels off
     above 0 instead, since a network trained on smoothed targets is never sure). With `views` (a VIEWS set)
     the predictions are averaged over them, and 'first_view_acc' is the accuracy of the first view alone."""
-    out = {}
     logits = predict_logits(model, x, mean, std, batch_size, precision, views, per_view=True)
     y = y.to(logits.device)
-    if views:
-        out["first_view_acc"] = 100 * int((logits[0].argmax(1) == y).sum()) / len(y)
-        logits = logits.mean(0)
+    first = {"first_view_acc": 100 * int((logits[0].argmax(1) == y).sum()) / len(y)} if views else {}
+    logits = logits.mean(0) if views else logits
     pred = logits.argmax(1)
     correct = int((pred == y).sum())
     out = {"loss": F.cross_entropy(logits, y).item(), "acc": 100 * correct / len(y),
-           "correct": correct, "n": len(y), "pred": pred, **out}
+           "correct": correct, "n": len(y), "pred": pred, **first}
     if label_smoothing:
         k = logits.shape[1]
         target = F.one_hot(y, k).float() * (1 - label_smoothing) + label_smoothing / k  # as cross_entropy smooths
@@ -645,6 +653,7 @@ def fit(cfg: Config, model: nn.Module | None = None, data: Data | None = None,
     elif resume:
         log(f"no checkpoint at {checkpoint} yet: starting from epoch 1")
     saved = len(history["epochs"])  # epochs the checkpoint holds
+    views = VIEWS[cfg.tta]  # for the test set only: the scheduler's signal stays one view
     try:
         for epoch in range(len(history["epochs"]) + 1, cfg.epochs + 1):
             start = time.perf_counter()
@@ -659,7 +668,6 @@ def fit(cfg: Config, model: nn.Module | None = None, data: Data | None = None,
                            cfg.label_smoothing) if len(data.val_y) else None
             clean = None if val else evaluate(run, clean_x, clean_y, data.mean, data.std, cfg.eval_batch_size,
                                               precision, cfg.label_smoothing)
-            views = VIEWS[cfg.tta]
             test = evaluate(run, data.test_x, data.test_y, data.mean, data.std, cfg.eval_batch_size, precision,
                             views=views)
             raw_test = None
