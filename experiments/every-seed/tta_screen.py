@@ -8,7 +8,6 @@ Training is bench.py's run of the seed (the same draws, so its test_acc repeats 
 the same machine kind); the views only read the weights after each epoch, in eval mode, as the test set is read.
 """
 import json
-import math
 import statistics
 import sys
 from pathlib import Path
@@ -17,6 +16,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import utils  # noqa: E402
+from paired import standard_error  # noqa: E402  (this folder is on sys.path when run as a script)
 
 I = (0, 0, 0)
 COMBOS = {  # view sets, each (degrees, dx, dy); written before the runs (results/every-seed/PLAN.md, round 54)
@@ -79,7 +79,7 @@ def summary(out: Path) -> None:
     print("|---|---:|---:|---:|---:|---:|---:|")
 
     def paired(d):
-        return statistics.mean(d), statistics.stdev(d) / math.sqrt(len(d)) if len(d) > 1 else float("nan")
+        return statistics.mean(d), standard_error(d) if len(d) > 1 else float("nan")
     for name, vs in COMBOS.items():
         acc = {s: recs[s]["tta"][name] for s in seeds}
         held = sum(min(a) >= 99.40 for a in acc.values())
