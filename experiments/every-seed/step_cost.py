@@ -6,8 +6,8 @@ limit's measure (that is a full `train.py` run alone).
 Run from the repository root:
     python experiments/every-seed/step_cost.py 8,12,14,8,12,16,16:000000 8,12,14,16,32,40,48:000111
 A separable flag k > 1 puts that block's 1x1 in k groups (model.conv_block). A layout may add the blocks'
-activation (model.ACTIVATIONS) and 1 for BatchNorm before it:
-    8,12,14,16,32,40,48:000111:gelu  8,12,14,16,32,40,48:000111:relu:1
+activation (model.ACTIVATIONS), 1 for BatchNorm before it, and the six blocks' padding (1 keeps a block's map size):
+    8,12,14,16,32,40,48:000111:gelu  8,12,14,16,32,40,48:000111:relu:1  8,12,14,16,32,40,48:000111:relu:0:000100
 """
 import argparse
 import sys
@@ -42,9 +42,9 @@ def main(layouts: list[str]) -> None:
     nets, ms = {}, {spec: [] for spec in layouts}
     for spec in layouts:
         parts = spec.split(":")
-        widths, flags, activation, bn_first = parts + ["relu", "0"][len(parts) - 2:]
-        model = Net(tuple(int(w) for w in widths.split(",")), cfg.dropout, separable=tuple(int(c) for c in flags),
-                    activation=activation, bn_first=int(bn_first))
+        widths, flags, activation, bn_first, padding = parts + ["relu", "0", "000000"][len(parts) - 2:]
+        model = Net(tuple(int(w) for w in widths.split(",")), cfg.dropout, padding=tuple(int(c) for c in padding),
+                    separable=tuple(int(c) for c in flags), activation=activation, bn_first=int(bn_first))
         nets[spec] = (model, utils.compile_model(model, True), torch.optim.Adam(model.parameters(), lr=0.01))
 
     for spec in nets:
@@ -61,5 +61,5 @@ def main(layouts: list[str]) -> None:
 
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("layouts", nargs="+", help="WIDTHS:SEPARABLE[:ACTIVATION[:BN_FIRST]], e.g. 8,12,14,16,32,40,48:000111")
+    p.add_argument("layouts", nargs="+", help="WIDTHS:SEPARABLE[:ACTIVATION[:BN_FIRST[:PADDING]]], e.g. 8,12,14,16,32,40,48:000111")
     main(p.parse_args().layouts)
