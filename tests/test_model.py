@@ -19,6 +19,16 @@ def test_parameter_budgets():
     assert count_parameters(build_model("tiny")) <= 3700 and count_parameters(build_model("tiny-full")) <= 3700
 
 
+def test_pad_c4_same_parameters_larger_maps():
+    # padding changes no weight, only the maps after the pool: 11, 9, 7 instead of 9, 7, 5, receptive fields unchanged
+    pad, default = receptive_field(build_model("pad-c4")), receptive_field(build_model("default"))
+    assert count_parameters(build_model("pad-c4")) == count_parameters(build_model("default"))
+    convs = [(r["out"], r["rf"]) for r in pad if r["layer"].endswith(".0") and r["layer"] >= "features.5"]
+    assert convs == [(11, 12), (9, 16), (7, 20)]
+    assert [r["rf"] for r in pad if r["layer"].startswith("features")] == \
+        [r["rf"] for r in default if r["layer"].startswith("features")]
+
+
 def test_separable_blocks_count_and_order():
     # by hand for widths (2, 4, 4, 2, 4, 4, 4): block 1 full (9*1*2 + BN 2*2); blocks 2-6 a 3x3 per
     # channel and a 1x1 (9*c_in + c_in*c_out + BN 2*c_out); squeeze 4*2; head 4*10
