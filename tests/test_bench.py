@@ -527,3 +527,23 @@ def test_the_screens_table_names_each_candidate_by_its_options_and_counts_stoppe
     assert sd == pytest.approx(((0.01 + 0.01 + 0.01 + 0.01 + 0.0) / 3) ** 0.5) and se == pytest.approx(sd / 10 ** 0.5)
     assert dof == 3  # 1 from the first screen, 2 from the second, none from the third
     assert screens.paired_noise([[5.0], []]) is None  # only screens stopped before two paired seeds: no spread
+
+
+def test_late_rate_splits_seeds_by_their_rate_at_an_epoch_and_counts_who_held(tmp_path, monkeypatch, capsys):
+    monkeypatch.syspath_prepend(str(ROOT / "experiments" / "every-seed"))
+    import late_rate
+
+    out = tmp_path / "runs"
+    out.mkdir()
+    runs = {1: (1e-2, [99.5, 99.39, 99.6, 99.6]),  # still at a high rate at epoch 2, and it misses
+            2: (1e-3, [99.5, 99.44, 99.5, 99.5]),  # a low rate, held by hundredths
+            3: (1e-3, [99.5, 99.6, 99.6, 99.6])}
+    for seed, (lr, accs) in runs.items():
+        epochs = [{"test_acc": a, "lr": lr} for a in accs]
+        (out / f"seed-{seed}.json").write_text(json.dumps({"config": {"seed": seed}, "epochs": epochs}))
+    groups = late_rate.split(late_rate.load(str(out)), epoch=2, rate=2.4e-3)
+    assert sorted(groups["high"]) == [1] and sorted(groups["low"]) == [2, 3]
+    late_rate.main([str(out), "--epoch", "2"])
+    text = capsys.readouterr().out
+    assert "| >= 0.0024 | 1 | 0 | 99.390 | 1 (99.39) |" in text, text
+    assert "| < 0.0024 | 2 | 2 | 99.520 | 2 (99.44) |" in text, text
