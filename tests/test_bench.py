@@ -547,3 +547,5 @@ def test_late_rate_splits_seeds_by_their_rate_at_an_epoch_and_counts_who_held(tm
     text = capsys.readouterr().out
     assert "| >= 0.0024 | 1 | 0 | 99.390 | 1 (99.39) |" in text, text
     assert "| < 0.0024 | 2 | 2 | 99.520 | 2 (99.44) |" in text, text
+    with pytest.raises(SystemExit, match="outside seed 1's run of 4 epochs"):  # a wrong --epoch says so, drops no seed
+        late_rate.main([str(out), "--epoch", "5"])

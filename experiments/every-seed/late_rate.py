@@ -19,11 +19,14 @@ from table import load  # noqa: E402  (the same folder+folder reading as table.p
 
 
 def split(records: dict, epoch: int, rate: float) -> dict[str, dict]:
-    """{"high": {seed: record}, "low": {...}} by each record's rate at epoch (1-based)."""
+    """{"high": {seed: record}, "low": {...}} by each record's rate at epoch (1-based). The records are
+    finished runs (table.load reads only seed-N.json), so an epoch past a run's last is a wrong --epoch."""
     groups = {"high": {}, "low": {}}
-    for seed, rec in records.items():
-        if len(rec["epochs"]) >= max(epoch, 3):
-            groups["high" if rec["epochs"][epoch - 1]["lr"] >= rate else "low"][seed] = rec
+    for seed, rec in sorted(records.items()):
+        if not 1 <= epoch <= len(rec["epochs"]):
+            raise SystemExit(f"--epoch {epoch} is outside seed {seed}'s run of {len(rec['epochs'])} epochs; "
+                             "give an epoch from 1 to its last")
+        groups["high" if rec["epochs"][epoch - 1]["lr"] >= rate else "low"][seed] = rec
     return groups
 
 
