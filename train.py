@@ -51,6 +51,7 @@ HELP = {
            "its rotations by +-5 degrees; utils.VIEWS); training is unchanged",
     "plateau_factor": "ReduceLROnPlateau: factor the LR is multiplied by on a plateau",
     "plateau_patience": "ReduceLROnPlateau: epochs without progress before the LR drops",
+    "late_lr": "the most the LR may be in the last three epochs (the scheduler goes on from it); 0: no cap",
     "plateau_threshold": "ReduceLROnPlateau: relative improvement that counts as progress",
     "min_lr": "ReduceLROnPlateau: lowest LR",
     "seed": "random seed (split, initialisation, shuffling, augmentation, dropout)",

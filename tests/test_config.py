@@ -19,7 +19,7 @@ BAD = [
     ("label_smoothing", 1.0), ("label_smoothing", -0.1), ("clean_size", -1),
     ("ema", 1.0), ("ema", -0.5), ("no_aug_epochs", -1), ("no_aug_epochs", 16), ("no_aug_epochs", 1.0),
     ("adam_beta1", 1.0), ("adam_beta2", -0.1), ("adam_beta2", float("nan")), ("elastic", -0.5), ("elastic", float("nan")),
-    ("tta", "flip"), ("tta", None),
+    ("tta", "flip"), ("tta", None), ("late_lr", -1e-3), ("late_lr", float("inf")), ("late_lr", "0.001"),
 ]
 
 

@@ -301,6 +301,37 @@ def test_adams_betas_reach_the_optimizer_and_its_checkpoint(data_dir, small_data
     assert betas["epochs"][0]["train_loss"] != plain["epochs"][0]["train_loss"]
 
 
+def test_late_lr_caps_only_the_last_three_epochs_and_the_scheduler_goes_on_from_it(data_dir, small_data, tmp_path,
+                                                                                    monkeypatch):
+    # plateau_threshold 1: no epoch counts as progress, so the rate halves after every epoch, a known schedule.
+    cfg = small_cfg(data_dir, epochs=4, lr=0.01, plateau_threshold=1.0)
+    base = run(cfg, small_data)
+    capped = run(dataclasses.replace(cfg, late_lr=0.004), small_data, checkpoint=tmp_path / "whole.pt")
+    assert [r["lr"] for r in base["epochs"]] == pytest.approx([0.01, 0.005, 0.0025, 0.00125])
+    assert [r["lr"] for r in capped["epochs"]] == pytest.approx([0.01, 0.004, 0.002, 0.001])
+    assert strip_seconds(capped)["epochs"][0] == strip_seconds(base)["epochs"][0]
+    assert capped["epochs"][1]["train_loss"] != base["epochs"][1]["train_loss"]
+    # A cap above every rate never binds: the same run, step for step.
+    loose = run(dataclasses.replace(cfg, late_lr=0.02), small_data)
+    assert strip_seconds(loose)["epochs"] == strip_seconds(base)["epochs"]
+    # Stopped inside the window and resumed: the same epochs as the whole run; another cap is another run.
+    real, calls = utils.train_epoch, []
+
+    def interrupt_on_third(*a, **k):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(*a, **k)
+    monkeypatch.setattr(utils, "train_epoch", interrupt_on_third)
+    ckpt = tmp_path / "cut.pt"
+    assert len(run(dataclasses.replace(cfg, late_lr=0.004), small_data, checkpoint=ckpt)["epochs"]) == 2
+    monkeypatch.setattr(utils, "train_epoch", real)
+    resumed = run(dataclasses.replace(cfg, late_lr=0.004), small_data, checkpoint=ckpt, resume=True)
+    assert strip_seconds(resumed) == strip_seconds(capped)
+    with pytest.raises(ValueError, match="late_lr"):
+        run(cfg, small_data, checkpoint=ckpt, resume=True)
+
+
 def test_a_run_stopped_in_its_first_epoch_says_nothing_was_saved(data_dir, small_data, tmp_path, monkeypatch):
     # It used to name a checkpoint file that "holds" the epochs, though none had been written.
     def stop(*a, **k):
