@@ -95,12 +95,10 @@ class Config:
         for name in ("val_size", "clean_size", "plateau_patience", "seed"):
             if not is_int(getattr(self, name)) or getattr(self, name) < 0:
                 bad(name, "must be an integer >= 0")
-        if not is_num(self.late_lr) or self.late_lr < 0:
-            bad("late_lr", "must be a finite number >= 0 (0: no cap on the last three epochs' rate)")
         for name in ("lr", "min_lr", "plateau_threshold"):
             if not is_num(getattr(self, name)) or getattr(self, name) < 0 or (name == "lr" and self.lr == 0):
                 bad(name, "must be a finite number > 0" if name == "lr" else "must be a finite number >= 0")
-        for name in ("weight_decay", "rotation", "shift", "elastic"):
+        for name in ("weight_decay", "rotation", "shift", "elastic", "late_lr"):
             if not is_num(getattr(self, name)) or getattr(self, name) < 0:
                 bad(name, "must be a finite number >= 0")
         if not is_num(self.scale) or not 0 <= self.scale < 1:

@@ -23,6 +23,19 @@ def run(cfg, data, **kw):
     return utils.fit(cfg, data=data, progress=False, log=lambda *_: None, **kw)
 
 
+def stop_in_epoch(monkeypatch, n):
+    """Patch utils.train_epoch to raise KeyboardInterrupt (Ctrl-C) on its n-th call; return the real one."""
+    real, calls = utils.train_epoch, []
+
+    def train_epoch(*a, **k):
+        calls.append(1)
+        if len(calls) == n:
+            raise KeyboardInterrupt
+        return real(*a, **k)
+    monkeypatch.setattr(utils, "train_epoch", train_epoch)
+    return real
+
+
 def strip_seconds(history):
     h = copy.deepcopy(history)
     h.pop("seconds")
@@ -306,7 +319,8 @@ def test_late_lr_caps_only_the_last_three_epochs_and_the_scheduler_goes_on_from_
     # plateau_threshold 1: no epoch counts as progress, so the rate halves after every epoch, a known schedule.
     cfg = small_cfg(data_dir, epochs=4, lr=0.01, plateau_threshold=1.0)
     base = run(cfg, small_data)
-    capped = run(dataclasses.replace(cfg, late_lr=0.004), small_data, checkpoint=tmp_path / "whole.pt")
+    capped_cfg = dataclasses.replace(cfg, late_lr=0.004)
+    capped = run(capped_cfg, small_data, checkpoint=tmp_path / "whole.pt")
     assert [r["lr"] for r in base["epochs"]] == pytest.approx([0.01, 0.005, 0.0025, 0.00125])
     assert [r["lr"] for r in capped["epochs"]] == pytest.approx([0.01, 0.004, 0.002, 0.001])
     assert strip_seconds(capped)["epochs"][0] == strip_seconds(base)["epochs"][0]
@@ -315,18 +329,11 @@ def test_late_lr_caps_only_the_last_three_epochs_and_the_scheduler_goes_on_from_
     loose = run(dataclasses.replace(cfg, late_lr=0.02), small_data)
     assert strip_seconds(loose)["epochs"] == strip_seconds(base)["epochs"]
     # Stopped inside the window and resumed: the same epochs as the whole run; another cap is another run.
-    real, calls = utils.train_epoch, []
-
-    def interrupt_on_third(*a, **k):
-        calls.append(1)
-        if len(calls) == 3:
-            raise KeyboardInterrupt
-        return real(*a, **k)
-    monkeypatch.setattr(utils, "train_epoch", interrupt_on_third)
+    real = stop_in_epoch(monkeypatch, 3)
     ckpt = tmp_path / "cut.pt"
-    assert len(run(dataclasses.replace(cfg, late_lr=0.004), small_data, checkpoint=ckpt)["epochs"]) == 2
+    assert len(run(capped_cfg, small_data, checkpoint=ckpt)["epochs"]) == 2
     monkeypatch.setattr(utils, "train_epoch", real)
-    resumed = run(dataclasses.replace(cfg, late_lr=0.004), small_data, checkpoint=ckpt, resume=True)
+    resumed = run(capped_cfg, small_data, checkpoint=ckpt, resume=True)
     assert strip_seconds(resumed) == strip_seconds(capped)
     with pytest.raises(ValueError, match="late_lr"):
         run(cfg, small_data, checkpoint=ckpt, resume=True)
@@ -334,9 +341,7 @@ def test_late_lr_caps_only_the_last_three_epochs_and_the_scheduler_goes_on_from_
 
 def test_a_run_stopped_in_its_first_epoch_says_nothing_was_saved(data_dir, small_data, tmp_path, monkeypatch):
     # It used to name a checkpoint file that "holds" the epochs, though none had been written.
-    def stop(*a, **k):
-        raise KeyboardInterrupt
-    monkeypatch.setattr(utils, "train_epoch", stop)
+    stop_in_epoch(monkeypatch, 1)
     lines = []
     history = utils.fit(small_cfg(data_dir, epochs=2), data=small_data, checkpoint=tmp_path / "c.pt", progress=False,
                         log=lines.append)
@@ -371,14 +376,7 @@ def test_interrupted_run_resumes_to_the_same_history(data_dir, small_data, tmp_p
     if extra.get("val_size") == 0:
         small_data = no_val(small_data)
     whole = run(cfg, small_data, checkpoint=tmp_path / "whole.pt")
-    real, calls = utils.train_epoch, []
-
-    def interrupt_on_second(*a, **k):
-        calls.append(1)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return real(*a, **k)
-    monkeypatch.setattr(utils, "train_epoch", interrupt_on_second)
+    real = stop_in_epoch(monkeypatch, 2)
     ckpt = tmp_path / "cut.pt"
     partial = run(cfg, small_data, checkpoint=ckpt)
     assert len(partial["epochs"]) == 1 and len(utils.load_checkpoint(ckpt)["history"]["epochs"]) == 1
