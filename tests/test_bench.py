@@ -439,6 +439,33 @@ def test_the_screens_rule_qualifies_only_a_candidate_that_meets_every_clause(tmp
         assert not ok and line.endswith(f"does not qualify ({failed})"), line
 
 
+def test_the_rule_for_seeds_where_a_change_binds_asks_enough_seeds_a_lift_of_their_lowest_and_no_new_miss(
+        tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "experiments" / "every-seed"))
+    import paired
+
+    seeds = range(1, 11)
+    base = runs_folder(tmp_path / "base", {s: [98.0, 99.45, 99.50, 99.50] for s in seeds})
+
+    def verdict(name, last3, least=10):  # last3: {seed: its last three epochs}
+        return paired.bind_verdict(base, runs_folder(tmp_path / name, {s: [98.0, *last3[s]] for s in last3}), least)
+
+    lifted = {s: [99.48 + 0.001 * s, 99.50, 99.50] for s in seeds}  # each seed's lowest +0.03 to +0.04
+    ok, line = verdict("good", lifted)
+    assert ok and line.endswith("each seed's lowest +0.036, standard error 0.001, final +0.000: qualifies"), line
+    for name, last3, least, failed in (
+            ("few", {s: lifted[s] for s in range(1, 10)}, 10, "9 seeds finished, at least 10 asked"),
+            ("lost", {**lifted, 3: [99.50, 99.39, 99.50]}, 10, "held by the baseline and missed: 3"),
+            ("small", {s: [99.46, 99.50, 99.50] for s in seeds}, 10, "each seed's lowest +0.010"),
+            ("noisy", {**{s: [99.45, 99.50, 99.50] for s in seeds}, 1: [99.75, 99.80, 99.80]}, 10,
+             "standard error 0.030"),
+            ("final", {s: [99.49, 99.49, 99.48] for s in seeds}, 10, "final -0.020")):
+        ok, line = verdict(name, last3, least)
+        assert not ok and line.endswith(f"does not qualify ({failed})"), line
+    ok, line = verdict("fewer", {s: lifted[s] for s in range(1, 4)}, least=3)
+    assert ok and line.startswith("3 seeds finished, at least 3 asked, held by the baseline and missed: none"), line
+
+
 def test_launch_waits_for_the_earlier_group_then_starts_the_command_detached_and_records_it(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT / "experiments" / "every-seed"))
     import launch

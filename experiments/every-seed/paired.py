@@ -1,12 +1,13 @@
 """A candidate against a baseline on the seeds both ran: final accuracy, each seed's lowest of its last three
 epochs (what "every seed holds" depends on) and training accuracy, seed by seed.
 
-    python experiments/every-seed/paired.py BASELINE_FOLDER CANDIDATE_FOLDER [--rule PLANNED]
+    python experiments/every-seed/paired.py BASELINE_FOLDER CANDIDATE_FOLDER [--rule PLANNED] [--bind-rule LEAST]
 
 Both folders hold bench.py's seed-N.json files (each may be table.py's FOLDER[:COLUMN][+FOLDER...], read by
 its `load`); only seeds finished in both count. Same seed, same machine
 kind: the two runs share the initial weights only while the candidate draws the same random numbers.
-With --rule, a last line says whether the candidate qualifies by the rule of issue 14's rounds 30 on (`verdict`).
+With --rule, a last line says whether the candidate qualifies by the rule of issue 14's rounds 30 on (`verdict`);
+with --bind-rule, by round 66's rule for a change run only on the seeds where it acts (`bind_verdict`).
 """
 import argparse
 import statistics
@@ -53,6 +54,30 @@ def verdict(base_dir: str, cand_dir: str, planned: int, margin: float = 0.02, ta
                f"standard error {se:.3f}": len(diff) > 1 and mean >= 2 * se,
                f"each seed's lowest {statistics.mean(low_diff) if low_diff else 0:+.3f}": bool(low_diff)
                and statistics.mean(low_diff) >= 0}
+    return judged(clauses)
+
+
+def bind_verdict(base_dir: str, cand_dir: str, least: int = 10, margin: float = 0.02, target: float = TARGET) -> tuple:
+    """(qualifies, one line): round 66's rule for a change that acts only on some seeds (late_lr binds where the
+    rate is still high at epoch 13) and runs only on those. At least `least` seeds finished in both; no seed that
+    held in the baseline misses in the candidate; each seed's lowest of the last three at least `margin` and two
+    standard errors above the baseline's on average; the final not lower on average."""
+    base, cand = finals(base_dir), finals(cand_dir)
+    seeds = sorted(base.keys() & cand.keys())
+    low_diff = [cand[s][2] - base[s][2] for s in seeds]
+    final_diff = [cand[s][0] - base[s][0] for s in seeds]
+    lost = [s for s in seeds if base[s][2] >= target > cand[s][2]]
+    mean, se = (statistics.mean(low_diff), standard_error(low_diff)) if len(seeds) > 1 else (0.0, 0.0)
+    final = statistics.mean(final_diff) if seeds else 0.0
+    return judged({f"{len(seeds)} seeds finished, at least {least} asked": len(seeds) >= least,
+                   f"held by the baseline and missed: {', '.join(map(str, lost)) or 'none'}": not lost,
+                   f"each seed's lowest {mean:+.3f}": round(mean, 3) >= margin,
+                   f"standard error {se:.3f}": len(seeds) > 1 and mean >= 2 * se,
+                   f"final {final:+.3f}": bool(seeds) and round(final, 3) >= 0})
+
+
+def judged(clauses: dict) -> tuple:
+    """(every clause true, "clause, clause: qualifies" or "...: does not qualify (the false ones)")."""
     ok = all(clauses.values())
     failed = [k for k, v in clauses.items() if not v]
     return ok, (f"{', '.join(clauses)}: " + ("qualifies" if ok else f"does not qualify ({'; '.join(failed)})"))
@@ -87,7 +112,11 @@ if __name__ == "__main__":
     parser.add_argument("baseline")
     parser.add_argument("candidate")
     parser.add_argument("--rule", type=int, metavar="PLANNED", help="seeds the rule asks; prints its verdict")
+    parser.add_argument("--bind-rule", type=int, metavar="LEAST",
+                        help="round 66's rule on the seeds where a change binds, at least LEAST of them; its verdict")
     args = parser.parse_args()
     main(args.baseline, args.candidate)
     if args.rule:
         print(verdict(args.baseline, args.candidate, args.rule)[1])
+    if args.bind_rule:
+        print(bind_verdict(args.baseline, args.candidate, args.bind_rule)[1])
