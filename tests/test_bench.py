@@ -439,6 +439,21 @@ def test_the_screens_rule_qualifies_only_a_candidate_that_meets_every_clause(tmp
         assert not ok and line.endswith(f"does not qualify ({failed})"), line
 
 
+def test_the_table_names_each_missed_seed_or_else_the_closest_one_with_its_last_three_epochs(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "experiments" / "every-seed"))
+    import table
+
+    runs = {1: [98.0, 99.50, 99.55, 99.60], 2: [98.0, 99.47, 99.52, 99.50], 3: [98.0, 99.60, 99.47, 99.58],
+            4: [98.0, 99.39, 99.50, 99.50]}  # 2 and 3 tie at 99.47; 4 missed in its first epoch of the three
+    records = table.load(runs_folder(tmp_path / "runs", runs))
+    assert table.misses_or_closest(records) == "4 missed: 99.39, 99.50, 99.50"
+    del records[4]
+    assert table.misses_or_closest(records) == "closest 2: 99.47, 99.52, 99.50"  # the first of the tie
+    records[5] = {**records[1], "epochs": [{"test_acc": a} for a in (99.2, 99.35, 99.38)]}
+    records[6] = {**records[1], "epochs": [{"test_acc": a} for a in (99.2, 99.30, 99.6)]}
+    assert table.misses_or_closest(records) == "5 missed: 99.20, 99.35, 99.38; 6 missed: 99.20, 99.30, 99.60"
+
+
 def test_the_rule_for_seeds_where_a_change_binds_asks_enough_seeds_a_lift_of_their_lowest_and_no_new_miss(
         tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT / "experiments" / "every-seed"))
