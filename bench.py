@@ -140,12 +140,12 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def lowest_of_last(record: dict, last: int = 3, key: str = "test_acc") -> float:
+def lowest_of_last(record: dict, last: int = utils.CLAIM_EPOCHS, key: str = "test_acc") -> float:
     """A seed's lowest accuracy over its last epochs: it holds when this is at least TARGET."""
     return min(r[key] for r in record["epochs"][-last:])
 
 
-def consistency(records: dict, last: int = 3, key: str = "test_acc") -> dict:
+def consistency(records: dict, last: int = utils.CLAIM_EPOCHS, key: str = "test_acc") -> dict:
     """Over seeds: how many hold (each of the last epochs >= TARGET), the lowest of those epochs, the finals."""
     lows = {seed: lowest_of_last(rec, last, key) for seed, rec in records.items()}
     held = sum(low >= TARGET for low in lows.values())
@@ -161,7 +161,7 @@ def consistency_line(c: dict, last: int) -> str:
             f"{100 * hi:.0f}%); lowest of the last {last} epochs over all seeds {c['lowest']:.2f}%{missed}")
 
 
-def summarize(records: dict, last: int = 3) -> str:
+def summarize(records: dict, last: int = utils.CLAIM_EPOCHS) -> str:
     """Markdown: per seed the last epochs and the best; mean and spread of the final accuracy; how many
     seeds hold the target, with an interval; with averaged weights, the same for the trained weights."""
     any_rec = next(iter(records.values()))

@@ -38,6 +38,9 @@ from model import PRESETS, Arch, Net, build_model, count_parameters
 # first default's (round 56), over the speed limit.
 VIEWS = {"off": None, "rot5-3": [(0, 0, 0), (5, 0, 0), (-5, 0, 0)]}
 
+# The claim's window: a run holds when each of its last CLAIM_EPOCHS epochs reaches bench.TARGET.
+CLAIM_EPOCHS = 3
+
 
 @dataclass
 class Config:
@@ -661,7 +664,7 @@ def fit(cfg: Config, model: nn.Module | None = None, data: Data | None = None,
             # A seed that ReduceLROnPlateau has rarely halved still trains fast in the claim's window, where
             # one noisy epoch is a miss (issue 14's round 64); the cap only ever lowers the rate, and the
             # scheduler goes on halving from it. Set before the epoch, so a resumed run caps the same epochs.
-            if cfg.late_lr and epoch > cfg.epochs - 3:
+            if cfg.late_lr and epoch > cfg.epochs - CLAIM_EPOCHS:
                 for group in optimizer.param_groups:
                     if group["lr"] > cfg.late_lr:
                         group["lr"] = cfg.late_lr

@@ -15,6 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository, for bench's helpers
 from bench import TARGET, consistency, lowest_of_last  # noqa: E402
+from utils import CLAIM_EPOCHS  # noqa: E402
 
 
 def load(spec: str) -> dict:
@@ -33,13 +34,14 @@ def load(spec: str) -> dict:
     return records
 
 
-def misses_or_closest(records: dict, last: int = 3) -> str:
+def misses_or_closest(records: dict, last: int = CLAIM_EPOCHS, missed: list | None = None) -> str:
     """"533 missed: 99.43, 99.42, 99.39" for each missed seed (its last epochs), or, where every seed held,
-    "closest 464: 99.44, 99.43, 99.43": the seed whose lowest of its last epochs is the lowest (the first of a tie)."""
+    "closest 464: 99.44, 99.43, 99.43": the seed whose lowest of its last epochs is the lowest (the first of a tie).
+    missed: the missed seeds where the caller has them (consistency's "missed"); else they are worked out here."""
     def tail(seed):
         return ", ".join(f"{e['test_acc']:.2f}" for e in records[seed]["epochs"][-last:])
 
-    missed = consistency(records, last)["missed"]
+    missed = consistency(records, last)["missed"] if missed is None else missed
     if missed:
         return "; ".join(f"{seed} missed: {tail(seed)}" for seed in missed)
     closest = min(sorted(records), key=lambda seed: lowest_of_last(records[seed], last))
@@ -50,13 +52,13 @@ def row(name: str, spec: str) -> str:
     records = load(spec)
     if not records:
         return f"| {name} | 0 | | | | | | |"
-    c = consistency(records, 3)
+    c = consistency(records)
     lo, hi = c["interval"]
     lows = c["lows"]
     sd = statistics.stdev(lows) if len(lows) > 1 else 0.0
     seconds = statistics.mean(r["seconds"] for r in records.values())
     seeds = sorted(records)
-    missed = misses_or_closest(records)
+    missed = misses_or_closest(records, missed=c["missed"])
     return (f"| {name} | {', '.join(map(str, seeds))} | {c['held']} of {c['n']} ({100 * lo:.0f}-{100 * hi:.0f}%) "
             f"| {missed} | {statistics.mean(c['finals']):.3f} | {c['lowest']:.2f} | {statistics.mean(lows):.3f} "
             f"({sd:.3f}) | {seconds:.0f} |")
