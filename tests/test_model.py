@@ -19,6 +19,18 @@ def test_parameter_budgets():
     assert count_parameters(build_model("tiny")) <= 3700 and count_parameters(build_model("tiny-full")) <= 3700
 
 
+def test_early_sep_is_separable_from_c2_and_spends_the_budget_after_the_pool():
+    # round 68: c2 and c3 become a 3x3 per channel and a 1x1; the parameters they free widen c4 to c6
+    net, default = build_model("early-sep"), build_model("default")
+    assert 7900 < count_parameters(net) < 8000
+    blocks = [m for m in net.features if isinstance(m, nn.Sequential)]
+    depthwise = [b[0].groups == b[0].in_channels > 1 for b in blocks]
+    assert depthwise == [False, True, True, True, True, True]
+    assert [b[-2].num_features for b in blocks][3:] == [40, 48, 58]
+    assert sum(p.numel() for b in blocks[1:3] for p in b.parameters()) < 600 < \
+        sum(p.numel() for b in [m for m in default.features if isinstance(m, nn.Sequential)][1:3] for p in b.parameters())
+
+
 def test_pad_c4_same_parameters_larger_maps():
     # padding changes no weight, only the maps after the pool: 11, 9, 7 instead of 9, 7, 5, receptive fields unchanged
     pad_net, default_net = build_model("pad-c4"), build_model("default")
