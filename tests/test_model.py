@@ -31,6 +31,12 @@ def test_early_sep_is_separable_from_c2_and_spends_the_budget_after_the_pool():
         sum(p.numel() for b in [m for m in default.features if isinstance(m, nn.Sequential)][1:3] for p in b.parameters())
 
 
+def test_wide_early_moves_parameters_before_the_pool_within_the_limit():
+    wide, default = build_model("wide-early"), build_model("default")
+    assert count_parameters(wide) < 8000 and wide.arch.separable == default.arch.separable
+    assert wide.arch.widths[1:3] > default.arch.widths[1:3] and wide.arch.widths[5:] < default.arch.widths[5:]
+
+
 def test_pad_c4_same_parameters_larger_maps():
     # padding changes no weight, only the maps after the pool: 11, 9, 7 instead of 9, 7, 5, receptive fields unchanged
     pad_net, default_net = build_model("pad-c4"), build_model("default")
