@@ -5,6 +5,11 @@ from torch import nn
 from model import PRESETS, Net, build_model, count_parameters, receptive_field
 
 
+def blocks(model):
+    """The network's six conv_blocks, in order."""
+    return [m for m in model.features if isinstance(m, nn.Sequential)]
+
+
 @pytest.mark.parametrize("name", sorted(PRESETS))
 def test_output_shape_and_finite(name):
     model = build_model(name).eval()
@@ -23,12 +28,11 @@ def test_early_sep_is_separable_from_c2_and_spends_the_budget_after_the_pool():
     # round 68: c2 and c3 become a 3x3 per channel and a 1x1; the parameters they free widen c4 to c6
     net, default = build_model("early-sep"), build_model("default")
     assert 7900 < count_parameters(net) < 8000
-    blocks = [m for m in net.features if isinstance(m, nn.Sequential)]
-    depthwise = [b[0].groups == b[0].in_channels > 1 for b in blocks]
+    depthwise = [b[0].groups == b[0].in_channels > 1 for b in blocks(net)]
     assert depthwise == [False, True, True, True, True, True]
-    assert [b[-2].num_features for b in blocks][3:] == [40, 48, 58]
-    assert sum(p.numel() for b in blocks[1:3] for p in b.parameters()) < 600 < \
-        sum(p.numel() for b in [m for m in default.features if isinstance(m, nn.Sequential)][1:3] for p in b.parameters())
+    assert [b[-2].num_features for b in blocks(net)][3:] == [40, 48, 58]
+    assert sum(p.numel() for b in blocks(net)[1:3] for p in b.parameters()) < 600 < \
+        sum(p.numel() for b in blocks(default)[1:3] for p in b.parameters())
 
 
 def test_wide_early_moves_parameters_before_the_pool_within_the_limit():
@@ -86,8 +90,7 @@ def test_grouped_separable_blocks_count_shuffle_and_mix():
 
 def test_separable_only_after_the_pool():
     model = build_model("late-sep")
-    blocks = [m for m in model.features if isinstance(m, nn.Sequential)]
-    assert [sum(isinstance(c, nn.Conv2d) for c in b) for b in blocks] == [1, 1, 1, 2, 2, 2]
+    assert [sum(isinstance(c, nn.Conv2d) for c in b) for b in blocks(model)] == [1, 1, 1, 2, 2, 2]
     assert count_parameters(model) < 8000
     with pytest.raises(ValueError, match="separable"):
         Net(PRESETS["default"].widths, separable=(0, 1, 1))
@@ -138,8 +141,7 @@ def test_activation_and_batchnorm_order_are_arguments():
                         (build_model("leaky"), [nn.LeakyReLU, nn.BatchNorm2d]), (build_model("bn-first"), [nn.BatchNorm2d, nn.ReLU]),
                         (build_model("hardswish"), [nn.Hardswish, nn.BatchNorm2d]),
                         (build_model("bn-first-hardswish"), [nn.BatchNorm2d, nn.Hardswish])):
-        blocks = [m for m in model.features if isinstance(m, nn.Sequential)]
-        assert len(blocks) == 6 and all([type(m) for m in b[-3:-1]] == want for b in blocks)
+        assert len(blocks(model)) == 6 and all([type(m) for m in b[-3:-1]] == want for b in blocks(model))
         assert count_parameters(model) == count_parameters(build_model("default"))
     relu = build_model("default")
     assert (relu.arch.activation, relu.arch.bn_first) == ("relu", 0)
