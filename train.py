@@ -35,6 +35,7 @@ HELP = {
     "rotation": "max random rotation in degrees (0: none)",
     "shift": "max random shift in pixels (0: none)",
     "scale": "max random resize as a fraction, in [0, 1): 0.1 draws each image's size from 0.9 to 1.1 (0: none)",
+    "shear": "max random horizontal shear, a fraction: each row moves sideways by up to this times its distance from the centre (0: none)",
     "elastic": "elastic distortion: each image's pixels moved by a smooth random field of this root mean square, in pixels (0: none)",
     "no_aug_epochs": ("the last this many epochs train on un-augmented images (no rotation, shift, resize or distortion; 0: none); "
                       "counted back from --epochs, so extending a resumed run moves them to its new end"),

@@ -57,6 +57,7 @@ class Config:
     rotation: float = 10.0            # max random rotation, degrees, drawn per training image (7 until round 36)
     shift: float = 1.0                # max random shift, pixels, drawn per training image and axis
     scale: float = 0.1                # max random resize, a fraction: sizes from 0.9 to 1.1 (0, off, until round 36)
+    shear: float = 0.0                # max random horizontal shear, a fraction: a row y pixels from the centre moves up to shear*y
     elastic: float = 0.0              # smooth random distortion, RMS pixels per axis (see elastic_field); 0: off
     no_aug_epochs: int = 0            # the last this many epochs train on un-augmented images; 0: none
     val_size: int = 5000              # training images held out for ReduceLROnPlateau; 0: it watches clean_size
@@ -101,7 +102,7 @@ class Config:
         for name in ("lr", "min_lr", "plateau_threshold"):
             if not is_num(getattr(self, name)) or getattr(self, name) < 0 or (name == "lr" and self.lr == 0):
                 bad(name, "must be a finite number > 0" if name == "lr" else "must be a finite number >= 0")
-        for name in ("weight_decay", "rotation", "shift", "elastic", "late_lr"):
+        for name in ("weight_decay", "rotation", "shift", "elastic", "late_lr", "shear"):
             if not is_num(getattr(self, name)) or getattr(self, name) < 0:
                 bad(name, "must be a finite number >= 0")
         if not is_num(self.scale) or not 0 <= self.scale < 1:
@@ -155,9 +156,9 @@ class Config:
 # Fields added after runs were saved, each with the value that computes what those runs computed: a saved
 # config without the field ran with it (scale: round 19 of issue 14, its draws at 0 are the old ones;
 # no_aug_epochs: round 23; Adam's betas: round 28, torch's defaults; elastic: round 31, drawn after
-# everything else and only when on; late_lr: round 65, no cap).
+# everything else and only when on; late_lr: round 65, no cap; shear: round 71, drawn last and only when on).
 ADDED_LATER = {"scale": 0.0, "no_aug_epochs": 0, "adam_beta1": 0.9, "adam_beta2": 0.999, "elastic": 0.0,
-               "tta": "off", "late_lr": 0.0}
+               "tta": "off", "late_lr": 0.0, "shear": 0.0}
 
 
 def config_changes(saved: dict, cfg: Config) -> list[str]:
@@ -292,17 +293,19 @@ def elastic_field(b: int, h: int, w: int, rms: float, generator: torch.Generator
 
 
 def augment(x: torch.Tensor, rotation: float, shift: float, generator: torch.Generator,
-            scale: float = 0.0, elastic: float = 0.0) -> torch.Tensor:
+            scale: float = 0.0, elastic: float = 0.0, shear: float = 0.0) -> torch.Tensor:
     """Random rotation (+-rotation degrees), shift (+-shift pixels), resize (a size from 1 - scale to
-    1 + scale) and elastic distortion, each image its own, in one pass.
+    1 + scale), elastic distortion and horizontal shear, each image its own, in one pass.
 
     x: float (B, 1, H, W) in [0, 1], so the zeros that grid_sample pads with are the black background.
     The random numbers come from `generator` (on the CPU) so runs repeat exactly. The sizes, then the
-    distortions, are drawn after the rotations and shifts, and only when their option is on, so runs
-    without them draw what they drew before the options existed.
+    distortions, then the shears are drawn after the rotations and shifts, and only when their option is
+    on, so runs without them draw what they drew before the options existed.
 
     elastic: every pixel moved by a smooth random field (elastic_field), its own for each image, of root
     mean square `elastic` pixels per axis (a random shift of at most 1 pixel has 0.58).
+    shear: a slant, as handwriting leans: each row moves sideways by up to shear times its distance from the
+    centre (0.15: the top and bottom rows of a 20-pixel digit by up to 1.5 pixels, about 8.5 degrees of lean).
     """
     b, _, h, w = x.shape
     u = torch.rand(b, 3, generator=generator).mul_(2).sub_(1).to(x.device)  # uniform in [-1, 1]
@@ -314,12 +317,15 @@ def augment(x: torch.Tensor, rotation: float, shift: float, generator: torch.Gen
         cos, sin = cos / size, sin / size
     # affine_grid works in [-1, 1] coordinates: one pixel is 2 / size.
     tx, ty = u[:, 1] * (2 * shift / w), u[:, 2] * (2 * shift / h)
-    theta = torch.stack([torch.stack([cos, -sin, tx], 1), torch.stack([sin, cos, ty], 1)], 1)
     offset = None
     if elastic:
         field = elastic_field(b, h, w, elastic, generator).to(x.device)
         # pixels to grid_sample's [-1, 1] coordinates, (B, H, W, 2) as the grid
         offset = (field * torch.tensor([2 / w, 2 / h], device=x.device).view(1, 2, 1, 1)).permute(0, 2, 3, 1)
+    k = shear * torch.rand(b, generator=generator).mul_(2).sub_(1).to(x.device) if shear else 0
+    # [[cos, -sin], [sin, cos]] times the shear [[1, k], [0, 1]] (square images: [-1, 1] is the same pixel
+    # scale on both axes); k = 0 leaves the default's matrix as it was.
+    theta = torch.stack([torch.stack([cos, cos * k - sin, tx], 1), torch.stack([sin, sin * k + cos, ty], 1)], 1)
     return warp(x, theta, offset)
 
 
@@ -365,8 +371,8 @@ def train_epoch(model: nn.Module, data: Data, optimizer, cfg: Config, generator:
     for idx in todo:
         idx = idx.to(device)
         x = data.train_x[idx].unsqueeze(1).float().div_(255)
-        if augmented and (cfg.rotation or cfg.shift or cfg.scale or cfg.elastic):
-            x = augment(x, cfg.rotation, cfg.shift, generator, cfg.scale, cfg.elastic)
+        if augmented and (cfg.rotation or cfg.shift or cfg.scale or cfg.elastic or cfg.shear):
+            x = augment(x, cfg.rotation, cfg.shift, generator, cfg.scale, cfg.elastic, cfg.shear)
         x, y = normalize(x, data.mean, data.std), data.train_y[idx]
         with autocast(device, precision):
             logits = model(x).float()

@@ -98,6 +98,9 @@ def test_a_seed_finished_before_a_field_was_added_is_still_done_and_resumable(tm
     no_elastic = {k: v for k, v in cfg.to_dict().items() if k != "elastic"}
     assert utils.config_changes(no_elastic, cfg) == []
     assert utils.config_changes(no_elastic, dataclasses.replace(cfg, elastic=1.0)) == ["elastic"]
+    no_shear = {k: v for k, v in cfg.to_dict().items() if k != "shear"}
+    assert utils.config_changes(no_shear, cfg) == []
+    assert utils.config_changes(no_shear, dataclasses.replace(cfg, shear=0.15)) == ["shear"]
     # a run saved before Adam's betas were fields ran with torch's, so it resumes under those only
     torchs = utils.Config(adam_beta1=0.9, adam_beta2=0.999)
     saved = {k: v for k, v in torchs.to_dict().items() if not k.startswith("adam_beta")}

@@ -20,6 +20,7 @@ BAD = [
     ("ema", 1.0), ("ema", -0.5), ("no_aug_epochs", -1), ("no_aug_epochs", 16), ("no_aug_epochs", 1.0),
     ("adam_beta1", 1.0), ("adam_beta2", -0.1), ("adam_beta2", float("nan")), ("elastic", -0.5), ("elastic", float("nan")),
     ("tta", "flip"), ("tta", None), ("late_lr", -1e-3), ("late_lr", float("inf")), ("late_lr", "0.001"),
+    ("shear", -0.1), ("shear", float("inf")),
 ]
 
 

@@ -168,6 +168,32 @@ def test_augment_scale_resizes_each_image_within_its_range():
     assert torch.equal(out, a)
 
 
+def test_augment_shear_slants_each_image_by_its_own_factor_drawn_last():
+    # A vertical bar of ink at columns 13 and 14 (centre 13.5, the image's): with no rotation, shift or resize,
+    # each output row y is the input row moved sideways, so the bar's centre in row y lies at 13.5 - k (y - 13.5)
+    # for the image's shear k (bilinear sampling of a constant shift keeps a row's centre exactly), k drawn from
+    # the generator after the rotation and shift numbers.
+    x = torch.zeros(32, 1, 28, 28)
+    x[:, :, 4:24, 13:15] = 1.0
+    g = torch.Generator().manual_seed(0)
+    out = utils.augment(x, 0.0, 0.0, g, shear=0.2)
+    ref_g = torch.Generator().manual_seed(0)
+    torch.rand(32, 3, generator=ref_g)
+    k = 0.2 * torch.rand(32, generator=ref_g).mul_(2).sub_(1)
+    assert torch.equal(g.get_state(), ref_g.get_state())
+    rows = torch.arange(6.0, 22.0)  # inside the bar, away from its ends
+    ink = out[:, 0, 6:22]
+    centre = (ink * torch.arange(28.0)).sum(-1) / ink.sum(-1)  # (32, 16)
+    assert torch.allclose(centre, 13.5 - k.view(32, 1) * (rows - 13.5), atol=1e-3)
+    assert k.min() < -0.1 and k.max() > 0.1  # both leans are drawn
+    assert torch.equal(out, utils.augment(x, 0.0, 0.0, torch.Generator().manual_seed(0), shear=0.2))
+    # With every other option on, shear 0 draws and computes what the call without it does.
+    g1, g2 = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
+    a = utils.augment(x, 7.0, 1.0, g1, scale=0.1, elastic=0.5)
+    assert torch.equal(a, utils.augment(x, 7.0, 1.0, g2, scale=0.1, elastic=0.5, shear=0.0))
+    assert torch.equal(g1.get_state(), g2.get_state())
+
+
 def test_blur_matrix_blurs_as_torchvisions_gaussian_blur():
     from torchvision.transforms.v2 import functional as TF
     img = torch.rand(3, 2, 28, 28)

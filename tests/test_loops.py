@@ -369,6 +369,19 @@ def test_the_last_no_aug_epochs_train_on_unaugmented_images_and_change_nothing_b
     assert late["epochs"][1]["train_loss"] != base["epochs"][1]["train_loss"]
 
 
+def test_shear_reaches_every_training_batch_and_changes_the_run(data_dir, small_data, monkeypatch):
+    base = run(small_cfg(data_dir, epochs=1), small_data)
+    real_augment, shears = utils.augment, []
+
+    def augment_spy(*a, **k):
+        shears.append(a[6])
+        return real_augment(*a, **k)
+    monkeypatch.setattr(utils, "augment", augment_spy)
+    slanted = run(small_cfg(data_dir, epochs=1, shear=0.15), small_data)
+    assert shears and set(shears) == {0.15}
+    assert slanted["epochs"][0]["train_loss"] != base["epochs"][0]["train_loss"]
+
+
 @pytest.mark.parametrize("extra", [{}, CLEAN, EMA, {"no_aug_epochs": 2}, {"tta": TTA}],
                          ids=["val-split", "all-images-recalibrated", "averaged", "unaugmented-last-epochs", "views"])
 def test_interrupted_run_resumes_to_the_same_history(data_dir, small_data, tmp_path, monkeypatch, extra):
