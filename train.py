@@ -37,7 +37,7 @@ HELP = {
     "scale": "max random resize as a fraction, in [0, 1): 0.1 draws each image's size from 0.9 to 1.1 (0: none)",
     "shear": "max random horizontal shear, a fraction: each row moves sideways by up to this times its distance from the centre (0: none)",
     "elastic": "elastic distortion: each image's pixels moved by a smooth random field of this root mean square, in pixels (0: none)",
-    "no_aug_epochs": ("the last this many epochs train on un-augmented images (no rotation, shift, resize or distortion; 0: none); "
+    "no_aug_epochs": ("the last this many epochs train on un-augmented images (no rotation, shift, resize, distortion or shear; 0: none); "
                       "counted back from --epochs, so extending a resumed run moves them to its new end"),
     "val_size": "training images held out as the validation set the LR scheduler watches (0: train on all "
                 "of them; the scheduler watches the clean training images instead)",
