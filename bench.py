@@ -38,8 +38,7 @@ import utils
 from data import ensure_files
 from model import build_model, count_parameters
 from train import Parser, add_config_args, config_from_args
-
-TARGET = utils.TARGET  # (the claim is defined beside the training loop; scripts import it from here too)
+from utils import TARGET
 
 
 def run_seed(cfg: utils.Config, out: Path, threads: int, log=None, on_epoch=None) -> dict:

@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository, for bench's helpers
-from bench import TARGET, lowest_of_last  # noqa: E402
+from bench import lowest_of_last  # noqa: E402
+from utils import TARGET  # noqa: E402
 from table import load  # noqa: E402  (the same folder+folder reading as table.py)
 
 

@@ -16,10 +16,10 @@ import json
 import statistics
 from pathlib import Path
 
-from paired import finals  # also puts the repository on sys.path, for bench and utils
+from paired import finals  # also puts the repository on sys.path, for utils
 
 import utils  # noqa: E402
-from bench import TARGET  # noqa: E402
+from utils import TARGET  # noqa: E402
 
 
 def settings(folder: Path) -> dict:

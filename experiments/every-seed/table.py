@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository, for bench's helpers
-from bench import TARGET, consistency, lowest_of_last  # noqa: E402
-from utils import CLAIM_EPOCHS  # noqa: E402
+from bench import consistency, lowest_of_last  # noqa: E402
+from utils import CLAIM_EPOCHS, TARGET  # noqa: E402
 
 
 def load(spec: str) -> dict:

@@ -33,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import utils  # noqa: E402
-from bench import TARGET  # noqa: E402
+from utils import TARGET  # noqa: E402
 from launch import group_alive, start  # noqa: E402  (this folder; the script's own on sys.path)
 from table import load  # noqa: E402
 
